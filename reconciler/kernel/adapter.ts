@@ -1,0 +1,137 @@
+/**
+ * The kernel adapter contract: the only way the reconciler observes or changes
+ * device-mapper. Two implementations obey it — `DmsetupKernel` (real dmsetup,
+ * execFile with argument arrays) and `SimulatedKernel` (in-process, for fast
+ * tests) — and one contract suite runs against both so they cannot drift.
+ *
+ * Ownership rule: every mutating call refuses a device whose dm UUID does not
+ * start with OWNED_UUID_PREFIX. Observation lists everything (foreign devices
+ * included, so the reconciler can see name clashes) but marks ownership.
+ */
+
+/** Every device this project creates carries this dm UUID prefix; nothing else is ever touched. */
+export const OWNED_UUID_PREFIX = 'DMREMAP-';
+
+/** The device-mapper target name registered by kmod/dm-remap.ko. */
+export const TARGET_NAME = 'remap';
+
+/** The kernel module that provides TARGET_NAME. */
+export const MODULE_NAME = 'dm-remap';
+
+/** Health reported by the target's INFO status (see kmod/README.md). */
+export type TargetHealth = 'ok' | 'degraded' | 'spare_full' | 'metadata_error';
+
+/** Parsed `dmsetup status` line of one `remap` target (kmod/README.md, "Status"). */
+export interface RemapStatus {
+  health: TargetHealth;
+  remappedBlocks: number;
+  pendingBlocks: number;
+  spareBlocksUsed: number;
+  spareBlocksTotal: number;
+  readErrors: number;
+  writeErrors: number;
+  remapFailures: number;
+  metadataSequence: number;
+  /** Keys the parser did not know, kept so a newer module never breaks an older reconciler. */
+  extra: Record<string, string>;
+}
+
+/** Parsed table line of one `remap` target (kmod/README.md, "Table"). */
+export interface RemapTable {
+  startSector: number;
+  lengthSectors: number;
+  /** As the kernel reports it: "major:minor". */
+  mainDevice: string;
+  spareDevice: string;
+  blockSizeSectors: number;
+  readRetries: number;
+}
+
+/** One target line as device-mapper reports it, before target-specific parsing. */
+export interface TableLine {
+  startSector: number;
+  lengthSectors: number;
+  targetType: string;
+  args: string;
+}
+
+export interface ObservedDevice {
+  name: string;
+  /** dm UUID, '' when the device has none. */
+  uuid: string;
+  owned: boolean;
+  major: number;
+  minor: number;
+  suspended: boolean;
+  /** A table is loaded in the inactive slot (a half-done create or reload). */
+  hasInactiveTable: boolean;
+  /** Nothing loaded in the live slot (a create interrupted before its first resume). */
+  hasLiveTable: boolean;
+  openCount: number;
+  /** Live table lines; empty when hasLiveTable is false. */
+  table: TableLine[];
+  /** Parsed remap table/status, present when the live table is a single `remap` target. */
+  remap?: { table: RemapTable; status: RemapStatus };
+}
+
+/** One observation of the whole kernel, taken in a batched pass. */
+export interface KernelObservation {
+  moduleLoaded: boolean;
+  devices: ObservedDevice[];
+}
+
+/** What the reconciler asks for when it creates or reloads a device. */
+export interface DesiredTable {
+  name: string;
+  uuid: string;
+  /** Full table line(s) as given to `dmsetup load`, e.g. "0 2048 remap /dev/vda /dev/vdb 2 block_size 8". */
+  table: string;
+}
+
+/** A backing block device as the kernel sees it. */
+export interface BlockDeviceInfo {
+  /** The path asked about (before symlinks were followed). */
+  path: string;
+  /** "major:minor", the form device-mapper prints in tables. */
+  majorMinor: string;
+  sizeSectors: number;
+}
+
+/** A failure of one kernel operation, attributed to one device where it can be. */
+export class KernelError extends Error {
+  override name = 'KernelError';
+  constructor(
+    message: string,
+    readonly operation: string,
+    readonly device?: string,
+    /** e.g. 'EBUSY', 'ENXIO', 'EINVAL', 'ETIMEDOUT', 'ENOTOWNED' — stable codes tests can match. */
+    readonly code: string = 'EIO',
+  ) {
+    super(message);
+  }
+}
+
+export interface KernelAdapter {
+  /** One batched pass over every dm device: names, UUIDs, tables, status. */
+  observe(signal?: AbortSignal): Promise<KernelObservation>;
+  /** Resolve a block device path (following symlinks); undefined when it does not exist. */
+  inspectBlockDevice(path: string, signal?: AbortSignal): Promise<BlockDeviceInfo | undefined>;
+  /** Load the target module if it is not loaded (idempotent). */
+  loadModule(signal?: AbortSignal): Promise<void>;
+  /**
+   * Create devices (inactive → load table → resume). Calls made within a short
+   * window are coalesced into one `dmsetup create --concise`; each caller still
+   * gets its own outcome (rejected with a KernelError naming its device).
+   */
+  create(device: DesiredTable, signal?: AbortSignal): Promise<void>;
+  /** Load a table into the inactive slot of an owned device. */
+  load(device: DesiredTable, signal?: AbortSignal): Promise<void>;
+  suspend(name: string, signal?: AbortSignal): Promise<void>;
+  resume(name: string, signal?: AbortSignal): Promise<void>;
+  /** Drop an inactive table (rolling back a half-done reload). */
+  clearInactive(name: string, signal?: AbortSignal): Promise<void>;
+  /** Remove an owned device; EBUSY when it is open. Coalesced like create. */
+  remove(name: string, signal?: AbortSignal): Promise<void>;
+  /** Send a target message (`dmsetup message NAME 0 ...`), returning the reply. */
+  message(name: string, args: string[], signal?: AbortSignal): Promise<string>;
+}

@@ -1,0 +1,97 @@
+/**
+ * Types of the device spec. The document shape (RemapDeviceManifest) mirrors
+ * schemas/remapdevice.schema.json, which is the source of truth;
+ * tests/spec/schema-types.test.ts makes tsc and ava fail if the two drift.
+ */
+
+export const API_VERSION = 'dm-remap/v1alpha1';
+export const KIND = 'RemapDevice';
+
+export type DeviceState = 'active' | 'absent';
+export type RemovalPolicy = 'Retain' | 'Delete';
+
+/** One YAML document as written by the admin, after schema validation (defaults not yet applied). */
+export interface RemapDeviceManifest {
+  apiVersion: typeof API_VERSION;
+  kind: typeof KIND;
+  metadata: {
+    name: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  spec: {
+    mainDevice: string;
+    spareDevice: string;
+    blockSize?: number;
+    readRetries?: number;
+    spareUsageWarningPercent?: number;
+    state?: DeviceState;
+    paused?: boolean;
+    removalPolicy?: RemovalPolicy;
+  };
+}
+
+/** Where something starts in a spec file; line and column are 1-based. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export type Severity = 'error' | 'warning';
+
+export interface Diagnostic {
+  severity: Severity;
+  /** Stable machine-readable identifier (see DiagnosticCode). */
+  code: string;
+  message: string;
+  file: string;
+  /** Absent for problems of the file as a whole (size, permissions, I/O). */
+  line?: number;
+  column?: number;
+  /** Device name the problem belongs to, when known. */
+  device?: string;
+}
+
+/** A validated device with every default applied: what the reconciler acts on. */
+export interface DeviceSpec {
+  name: string;
+  mainDevice: string;
+  spareDevice: string;
+  blockSizeBytes: number;
+  readRetries: number;
+  spareUsageWarningPercent: number;
+  state: DeviceState;
+  paused: boolean;
+  removalPolicy: RemovalPolicy;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  /** Where the document starts. */
+  source: SourceLocation;
+}
+
+export type FileStatus = 'valid' | 'invalid' | 'ignored';
+
+export interface FileResult {
+  file: string;
+  status: FileStatus;
+  /** Names declared in the file, best effort even when it is invalid. */
+  devices: string[];
+}
+
+export interface LoadResult {
+  devices: DeviceSpec[];
+  diagnostics: Diagnostic[];
+  files: FileResult[];
+}
+
+export interface LoadOptions {
+  /**
+   * Report config dirs/files that a non-root user could change as warnings
+   * instead of refusing them. Meant for tests, development and for checking
+   * a repository before it is deployed; never for the daemon's live config.
+   */
+  allowInsecurePermissions?: boolean;
+  /** Largest spec file read, in bytes (default DEFAULT_MAX_FILE_BYTES). */
+  maxFileBytes?: number;
+}

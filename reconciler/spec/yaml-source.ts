@@ -1,0 +1,269 @@
+/**
+ * Layer 1 of validation: YAML text → plain documents, each with a way back
+ * from a path inside it to a line and column. Pure: no I/O.
+ *
+ * The yaml library is guarded because spec files are read by a process that
+ * runs as root: flow nesting is measured with the (iterative) lexer before the
+ * (recursive) composer sees it, aliases are bounded when converting to plain
+ * values, and duplicate keys, complex keys and unknown tags are refused rather
+ * than silently resolved.
+ */
+import { isAlias, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, parseAllDocuments } from 'yaml';
+import type { Document, Node as YamlNode, ParsedNode } from 'yaml';
+import { DiagnosticCode } from './diagnostics.js';
+import type { Diagnostic } from './types.js';
+
+export interface Position {
+  line: number;
+  column: number;
+}
+
+export type PathSegment = string | number;
+
+/** What to point at for a path: the value there, or the key that names it. */
+export type LocateTarget = 'value' | 'key';
+
+/** A YAML document that parsed cleanly. */
+export interface SourceDocument {
+  /** 0-based index of the document in its file. */
+  index: number;
+  /** Where the document's content starts. */
+  start: Position;
+  /** The document as plain JSON-like data (aliases expanded, within limits). */
+  value: unknown;
+  /** Position of the node at `path`, or of the deepest existing node on the way to it. */
+  locate(path: readonly PathSegment[], target?: LocateTarget): Position;
+}
+
+export interface YamlLimits {
+  /** Largest number of alias expansions per document (anchor/alias bombs). */
+  maxAliasCount: number;
+  /** Deepest nesting of maps and sequences accepted. */
+  maxDepth: number;
+}
+
+export const DEFAULT_YAML_LIMITS: YamlLimits = { maxAliasCount: 100, maxDepth: 32 };
+
+export interface ParsedYaml {
+  documents: SourceDocument[];
+  /** True when the file holds no document at all (empty, blank or comments only). */
+  empty: boolean;
+  diagnostics: Diagnostic[];
+}
+
+/** Tags of YAML's core schema; anything else (!!binary, !!set, custom tags) is refused. */
+const CORE_TAGS = new Set(
+  ['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((name) => `tag:yaml.org,2002:${name}`),
+);
+
+export function parseYaml(file: string, text: string, limits: YamlLimits = DEFAULT_YAML_LIMITS): ParsedYaml {
+  const lineCounter = new LineCounter();
+  const at = (offset: number): Position => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+  const error = (code: DiagnosticCode, message: string, position: Position): Diagnostic => ({
+    severity: 'error',
+    code,
+    message,
+    file,
+    ...position,
+  });
+
+  const tooDeep = findExcessiveFlowNesting(text, limits.maxDepth);
+  if (tooDeep !== undefined) {
+    const position = positionOfOffset(text, tooDeep);
+    return {
+      documents: [],
+      empty: false,
+      diagnostics: [error(DiagnosticCode.nestingTooDeep, nestingMessage(limits.maxDepth), position)],
+    };
+  }
+
+  const parsed = parseAllDocuments(text, { lineCounter, uniqueKeys: false, prettyErrors: true });
+  // parseAllDocuments returns an EmptyStream (an array with extra members) for blank input.
+  const docs = Array.from(parsed);
+  const diagnostics: Diagnostic[] = [];
+  const documents: SourceDocument[] = [];
+
+  docs.forEach((doc, index) => {
+    const before = diagnostics.length;
+    for (const problem of doc.errors) {
+      const [pos] = problem.linePos ?? [];
+      const position = pos ? { line: pos.line, column: pos.col } : at(problem.pos[0]);
+      if (problem.code === 'RESOURCE_EXHAUSTION') {
+        diagnostics.push(error(DiagnosticCode.nestingTooDeep, nestingMessage(limits.maxDepth), position));
+      } else {
+        diagnostics.push(error(DiagnosticCode.yamlSyntax, firstLine(problem.message), position));
+      }
+    }
+    if (diagnostics.length > before) return;
+
+    const contents = doc.contents;
+    if (contents === null || isEmptyScalar(contents)) {
+      const offset = contents?.range[0] ?? doc.range[0];
+      diagnostics.push(
+        error(
+          DiagnosticCode.emptyDocument,
+          `YAML document ${index + 1} is empty; remove the extra '---' separator or fill in a RemapDevice`,
+          at(offset),
+        ),
+      );
+      return;
+    }
+
+    diagnostics.push(...checkTree(contents, limits.maxDepth, at, error));
+    if (diagnostics.length > before) return;
+
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: limits.maxAliasCount });
+    } catch (cause) {
+      if (!(cause instanceof ReferenceError)) throw cause;
+      diagnostics.push(
+        error(
+          DiagnosticCode.tooManyAliases,
+          `too many alias expansions (more than ${limits.maxAliasCount}); spec files do not need anchors and aliases`,
+          at(contents.range[0]),
+        ),
+      );
+      return;
+    }
+    documents.push({ index, start: at(contents.range[0]), value, locate: locator(doc, at) });
+  });
+
+  return { documents, empty: docs.length === 0, diagnostics };
+}
+
+/**
+ * Walks the node tree without recursion (so hostile input cannot exhaust the
+ * stack) checking depth, duplicate keys, non-string keys and tags.
+ */
+function checkTree(
+  root: ParsedNode,
+  maxDepth: number,
+  at: (offset: number) => Position,
+  error: (code: DiagnosticCode, message: string, position: Position) => Diagnostic,
+): Diagnostic[] {
+  const offsetOf = (node: unknown, fallback: number): number =>
+    (node as YamlNode | null)?.range?.[0] ?? fallback;
+  const found: Diagnostic[] = [];
+  const pending: { node: unknown; depth: number }[] = [{ node: root, depth: 1 }];
+  while (pending.length > 0) {
+    const { node, depth } = pending.pop()!;
+    if (!isMap(node) && !isSeq(node) && !isScalar(node)) continue; // aliases are bounded by maxAliasCount
+    if (node.tag !== undefined && !CORE_TAGS.has(node.tag)) {
+      found.push(error(DiagnosticCode.yamlSyntax, `unsupported YAML tag ${node.tag}`, at(offsetOf(node, 0))));
+      continue;
+    }
+    if (isScalar(node)) continue;
+    if (depth > maxDepth) {
+      found.push(error(DiagnosticCode.nestingTooDeep, nestingMessage(maxDepth), at(offsetOf(node, 0))));
+      return found;
+    }
+    if (isSeq(node)) {
+      for (const item of node.items) pending.push({ node: item, depth: depth + 1 });
+      continue;
+    }
+    const seen = new Map<string, YamlNode>();
+    for (const pair of node.items) {
+      if (!isPair(pair)) continue;
+      const key = pair.key;
+      if (!isScalar(key) || (key.value !== null && typeof key.value === 'object')) {
+        const offset = offsetOf(key, offsetOf(node, 0));
+        found.push(error(DiagnosticCode.yamlSyntax, 'map keys must be plain strings', at(offset)));
+        continue;
+      }
+      const name = String(key.value);
+      const first = seen.get(name);
+      if (first) {
+        const firstAt = at(offsetOf(first, 0));
+        found.push(
+          error(
+            DiagnosticCode.duplicateKey,
+            `duplicate key '${name}' (first defined at line ${firstAt.line}, column ${firstAt.column})`,
+            at(offsetOf(key, 0)),
+          ),
+        );
+      } else {
+        seen.set(name, key);
+      }
+      pending.push({ node: pair.value, depth: depth + 1 });
+    }
+  }
+  return found;
+}
+
+function locator(doc: Document.Parsed, at: (offset: number) => Position) {
+  return (path: readonly PathSegment[], target: LocateTarget = 'value'): Position => {
+    let node: unknown = doc.contents;
+    let best = (node as YamlNode | null)?.range?.[0] ?? 0;
+    for (const [i, segment] of path.entries()) {
+      if (isAlias(node)) node = node.resolve(doc);
+      let next: unknown;
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
+        if (!pair) break;
+        const keyOffset = (pair.key as YamlNode).range?.[0] ?? best;
+        const isLast = i === path.length - 1;
+        const value = pair.value as YamlNode | null;
+        if ((isLast && target === 'key') || value === null || isEmptyScalar(value)) return at(keyOffset);
+        next = value;
+      } else if (isSeq(node) && typeof segment === 'number') {
+        next = node.items[segment];
+      }
+      const range = (next as YamlNode | undefined)?.range;
+      if (!range) break;
+      best = range[0];
+      node = next;
+    }
+    return at(best);
+  };
+}
+
+function isEmptyScalar(node: unknown): boolean {
+  return isScalar(node) && node.value === null && (node.source ?? '') === '';
+}
+
+/**
+ * Offset of the first flow collection ('[' or '{') nested deeper than maxDepth,
+ * measured on lexer tokens so brackets inside quoted strings do not count.
+ */
+function findExcessiveFlowNesting(text: string, maxDepth: number): number | undefined {
+  let depth = 0;
+  let offset = 0;
+  for (const token of new Lexer().lex(text)) {
+    if (token === '[' || token === '{') {
+      depth += 1;
+      if (depth > maxDepth) return offset;
+    } else if (token === ']' || token === '}') {
+      depth = Math.max(0, depth - 1);
+    }
+    if (!isLexerControlToken(token)) offset += token.length;
+  }
+  return undefined;
+}
+
+/** The lexer's marker tokens (document start, scalar start, flow error end) stand for no source text. */
+function isLexerControlToken(token: string): boolean {
+  return token === '\x02' || token === '\x1f' || token === '\x18';
+}
+
+function positionOfOffset(text: string, offset: number): Position {
+  const lineCounter = new LineCounter();
+  let index = text.indexOf('\n');
+  while (index !== -1 && index < offset) {
+    lineCounter.addNewLine(index + 1);
+    index = text.indexOf('\n', index + 1);
+  }
+  const { line, col } = lineCounter.linePos(offset);
+  return { line, column: col };
+}
+
+function nestingMessage(maxDepth: number): string {
+  return `maps and lists nested more than ${maxDepth} levels deep; a RemapDevice needs at most 3`;
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}

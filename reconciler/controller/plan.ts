@@ -1,0 +1,280 @@
+/**
+ * The pure half of reconciliation: from what is declared, what was last known
+ * good, and what the kernel shows, decide per device which operations would
+ * converge it, each with the reason an operator reads in `dm-remap plan`.
+ *
+ * Nothing here reads a file or calls the kernel (the effectful half is
+ * `apply`), so every branch is unit-tested from built inputs. Data safety
+ * rules live here and nowhere else: a spec change that would strand remapped
+ * blocks is refused, an invalid spec file freezes its devices, a deleted spec
+ * removes its device only by policy or `--prune`, and an open device is never
+ * removed.
+ */
+import type { BlockDeviceInfo, DesiredTable, KernelObservation, ObservedDevice } from '../kernel/adapter.js';
+import { MODULE_NAME } from '../kernel/adapter.js';
+import type { DeviceSpec, FileResult } from '../spec/index.js';
+import { buildDesiredDevice, diffLiveTable, spareHoldsData } from '../device/table.js';
+import type { TableDifference } from '../device/table.js';
+
+export interface PlanOptions {
+  /** Remove owned devices whose spec was deleted even when their removalPolicy is Retain. */
+  prune: boolean;
+}
+
+export interface PlanInput {
+  /** Valid specs as loaded now. */
+  specs: readonly DeviceSpec[];
+  /** Per-file load status: an invalid file freezes the devices it declared. */
+  files: readonly FileResult[];
+  /** The last valid spec seen per device name (see LastGoodSpecs). */
+  lastGood: ReadonlyMap<string, DeviceSpec>;
+  observation: KernelObservation;
+  /** Backing devices of every spec, keyed by the path the spec names; undefined = does not exist. */
+  blockDevices: ReadonlyMap<string, BlockDeviceInfo | undefined>;
+  options: PlanOptions;
+}
+
+export type RefusalCode = 'foreignName' | 'mainDeviceChanged' | 'wouldStrandData' | 'unexpectedTable';
+
+/** Operations that change the kernel. */
+export type ActionOperation =
+  | { kind: 'loadModule'; reason: string }
+  | { kind: 'create'; table: DesiredTable; reason: string }
+  | { kind: 'completeCreate'; table: DesiredTable; reason: string }
+  | { kind: 'rollbackCreate'; reason: string }
+  | { kind: 'reload'; table: DesiredTable; changes: TableDifference[]; reason: string }
+  | { kind: 'resume'; reason: string }
+  | { kind: 'clearInactive'; reason: string }
+  | { kind: 'remove'; reason: string };
+
+/** Decisions not to act, reported with their reason. */
+export type NonActionOperation =
+  | { kind: 'refuse'; code: RefusalCode; reason: string }
+  | { kind: 'hold'; reason: string }
+  | { kind: 'skip'; reason: string }
+  | { kind: 'orphan'; reason: string }
+  | { kind: 'blocked'; code: 'EBUSY'; reason: string }
+  | { kind: 'wait'; reason: string };
+
+export type Operation = ActionOperation | NonActionOperation;
+export type OperationKind = Operation['kind'];
+
+const ACTION_KINDS: ReadonlySet<OperationKind> = new Set([
+  'loadModule',
+  'create',
+  'completeCreate',
+  'rollbackCreate',
+  'reload',
+  'resume',
+  'clearInactive',
+  'remove',
+]);
+
+/** Non-actions that mean the device did not reach what was declared (apply fails on them). */
+const UNCONVERGED_KINDS: ReadonlySet<OperationKind> = new Set(['refuse', 'blocked', 'wait']);
+
+export function isAction(operation: Operation): operation is ActionOperation {
+  return ACTION_KINDS.has(operation.kind);
+}
+
+export function isUnconverged(operation: Operation): boolean {
+  return UNCONVERGED_KINDS.has(operation.kind);
+}
+
+export interface DevicePlan {
+  name: string;
+  /** In execution order; the device machine runs the first action, then re-observes and re-plans. */
+  operations: Operation[];
+  /** An owned device of this name exists in the kernel. */
+  present: boolean;
+  /** A spec (valid or held) declares this name. */
+  declared: boolean;
+}
+
+export interface Plan {
+  devices: DevicePlan[];
+  /** At least one device has an action pending. */
+  hasChanges: boolean;
+}
+
+/** Plan every device that is declared, held, or owned in the kernel, in name order. */
+export function plan(input: PlanInput): Plan {
+  const devices = plannedDeviceNames(input).map((name) => planDevice(name, input));
+  return { devices, hasChanges: devices.some((device) => device.operations.some(isAction)) };
+}
+
+/** Every name the reconciler is responsible for: declared, named by an invalid file, or owned in the kernel. */
+export function plannedDeviceNames(input: Pick<PlanInput, 'specs' | 'files' | 'observation'>): string[] {
+  const names = new Set(input.specs.map((spec) => spec.name));
+  for (const device of input.observation.devices) if (device.owned) names.add(device.name);
+  for (const file of input.files) {
+    if (file.status === 'invalid') for (const name of file.devices) names.add(name);
+  }
+  return [...names].sort();
+}
+
+/** Plan one device: the controller calls this with a fresh input every time it reconciles `name`. */
+export function planDevice(name: string, input: PlanInput): DevicePlan {
+  const spec = input.specs.find((candidate) => candidate.name === name);
+  const observed = input.observation.devices.find((device) => device.name === name);
+  const owned = observed?.owned === true ? observed : undefined;
+  const heldBy = invalidFileHolding(name, input, owned !== undefined);
+  const result = (operations: Operation[]): DevicePlan => ({
+    name,
+    operations,
+    present: owned !== undefined,
+    declared: spec !== undefined || heldBy !== undefined,
+  });
+
+  if (heldBy !== undefined) {
+    return result([{ kind: 'hold', reason: `spec file ${heldBy} is invalid; keeping the device as it is` }]);
+  }
+  if (spec?.paused) return result([{ kind: 'skip', reason: 'reconciliation is paused by the spec' }]);
+
+  const removal = removalDesire(name, spec, input);
+  if (removal.kind === 'remove') return result(owned ? planRemoval(owned, removal.reason) : []);
+  if (removal.kind === 'orphan') return result(owned ? [{ kind: 'orphan', reason: removal.reason }] : []);
+  if (spec === undefined) return result([]);
+
+  if (observed && !observed.owned) {
+    return result([
+      {
+        kind: 'refuse',
+        code: 'foreignName',
+        reason: `a device-mapper device named ${name} exists and is not managed by dm-remap (uuid "${observed.uuid}")`,
+      },
+    ]);
+  }
+  return result(planActiveDevice(spec, owned, input));
+}
+
+/**
+ * The invalid file that freezes `name`, if any: one that declared it, one its
+ * last good spec came from, or — for a device already in the kernel — an
+ * invalid file whose declared names could not be read at all, since it might
+ * be the one declaring this device.
+ */
+function invalidFileHolding(name: string, input: PlanInput, present: boolean): string | undefined {
+  const invalid = input.files.filter((file) => file.status === 'invalid');
+  const lastGoodFile = input.lastGood.get(name)?.source.file;
+  const declaring = invalid.find((file) => file.devices.includes(name) || file.file === lastGoodFile);
+  if (declaring) return declaring.file;
+  const stillDeclared = input.specs.some((spec) => spec.name === name);
+  if (present && !stillDeclared) return invalid.find((file) => file.devices.length === 0)?.file;
+  return undefined;
+}
+
+type RemovalDesire =
+  { kind: 'keep' } | { kind: 'remove'; reason: string } | { kind: 'orphan'; reason: string };
+
+function removalDesire(name: string, spec: DeviceSpec | undefined, input: PlanInput): RemovalDesire {
+  if (spec)
+    return spec.state === 'absent'
+      ? { kind: 'remove', reason: 'the spec sets state: absent' }
+      : { kind: 'keep' };
+  const policy = input.lastGood.get(name)?.removalPolicy ?? 'Retain';
+  if (policy === 'Delete')
+    return { kind: 'remove', reason: 'its spec was deleted and its removalPolicy is Delete' };
+  if (input.options.prune) return { kind: 'remove', reason: 'its spec was deleted and --prune is set' };
+  return {
+    kind: 'orphan',
+    reason: `no spec declares it and its removalPolicy is ${policy}; left untouched (use --prune to remove)`,
+  };
+}
+
+function planRemoval(device: ObservedDevice, reason: string): Operation[] {
+  if (device.openCount > 0) {
+    return [
+      {
+        kind: 'blocked',
+        code: 'EBUSY',
+        reason: `${reason}, but it is open (open count ${device.openCount}); close it to let it be removed`,
+      },
+    ];
+  }
+  if (!device.hasLiveTable)
+    return [{ kind: 'rollbackCreate', reason: `${reason}; it was never fully created` }];
+  return [{ kind: 'remove', reason }];
+}
+
+function planActiveDevice(
+  spec: DeviceSpec,
+  owned: ObservedDevice | undefined,
+  input: PlanInput,
+): Operation[] {
+  const operations: Operation[] = [];
+  if (owned?.hasLiveTable) operations.push(...recoverInterruptedReload(owned));
+
+  const main = input.blockDevices.get(spec.mainDevice);
+  const spare = input.blockDevices.get(spec.spareDevice);
+  if (!main || !spare) {
+    const missing = [!main && `main device ${spec.mainDevice}`, !spare && `spare device ${spec.spareDevice}`];
+    const reason = `waiting for ${missing.filter(Boolean).join(' and ')} to appear`;
+    return [...operations, { kind: 'wait', reason }];
+  }
+  const desired = buildDesiredDevice(spec, main, spare);
+  const moduleNeeded: Operation[] = input.observation.moduleLoaded
+    ? []
+    : [{ kind: 'loadModule', reason: `the ${MODULE_NAME} module is not loaded` }];
+
+  if (!owned) {
+    return [
+      ...moduleNeeded,
+      { kind: 'create', table: desired.table, reason: 'declared but not present in the kernel' },
+    ];
+  }
+  if (!owned.hasLiveTable) {
+    const left = owned.hasInactiveTable ? 'an inactive table only' : 'no table';
+    const reason = `half-created device (${left}), left by an interrupted create`;
+    return [...moduleNeeded, { kind: 'completeCreate', table: desired.table, reason }];
+  }
+
+  const changes = diffLiveTable(owned, desired.geometry);
+  if (changes.length === 0) return operations;
+  const refusal = refuseChange(owned, changes, desired.geometry.mainDevice);
+  if (refusal) return [...operations, refusal];
+  const reason = `live table differs from the spec (${changes.join(', ')})`;
+  return [...operations, { kind: 'reload', table: desired.table, changes, reason }];
+}
+
+/** A reload interrupted by a crash leaves an inactive table, a suspended device, or both. */
+function recoverInterruptedReload(device: ObservedDevice): Operation[] {
+  const operations: Operation[] = [];
+  // The inactive table is dropped rather than resumed into: it may predate the current spec.
+  if (device.hasInactiveTable) {
+    operations.push({ kind: 'clearInactive', reason: 'an inactive table was left by an interrupted reload' });
+  }
+  if (device.suspended) operations.push({ kind: 'resume', reason: 'the device was left suspended' });
+  return operations;
+}
+
+function refuseChange(
+  device: ObservedDevice,
+  changes: TableDifference[],
+  desiredMain: string,
+): NonActionOperation | undefined {
+  if (changes.includes('notRemap')) {
+    return { kind: 'refuse', code: 'unexpectedTable', reason: 'the live table is not a single remap target' };
+  }
+  if (changes.includes('mainDevice')) {
+    const liveMain = device.remap?.table.mainDevice ?? 'unknown';
+    return {
+      kind: 'refuse',
+      code: 'mainDeviceChanged',
+      reason: `the spec changes the main device (${liveMain} → ${desiredMain}); remove and recreate the device to do that`,
+    };
+  }
+  const strands = changes.filter((change) => change === 'spareDevice' || change === 'blockSize');
+  if (strands.length > 0 && spareHoldsData(device)) {
+    const status = device.remap?.status;
+    const held = status
+      ? `${status.remappedBlocks} remapped and ${status.pendingBlocks} pending blocks`
+      : 'data of unknown extent (status unreadable)';
+    return {
+      kind: 'refuse',
+      code: 'wouldStrandData',
+      reason: `changing ${strands.join(' and ')} would strand ${held} on the current spare`,
+    };
+  }
+  return undefined;
+}

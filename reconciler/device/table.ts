@@ -1,0 +1,91 @@
+/**
+ * What a declared device's kernel table should be, and whether the live one
+ * already is that. The comparison is semantic (device numbers, geometry and
+ * feature values with kernel defaults filled in), never a string compare: the
+ * kernel prints "253:1" where the spec says "/dev/disk/by-id/...".
+ */
+import { OWNED_UUID_PREFIX, TARGET_NAME } from '../kernel/adapter.js';
+import type { BlockDeviceInfo, DesiredTable, ObservedDevice, RemapTable } from '../kernel/adapter.js';
+import type { DeviceSpec } from '../spec/index.js';
+
+const SECTOR_BYTES = 512;
+
+/** Kernel defaults of the remap target's optional features (kmod/README.md, "Table"). */
+export const DEFAULT_BLOCK_SIZE_SECTORS = 8;
+export const DEFAULT_READ_RETRIES = 3;
+
+/** The table a spec asks for, in the units the kernel reports, kept next to the text given to `dmsetup`. */
+export interface DesiredGeometry {
+  lengthSectors: number;
+  mainDevice: string;
+  spareDevice: string;
+  blockSizeSectors: number;
+  readRetries: number;
+}
+
+export interface DesiredDevice {
+  table: DesiredTable;
+  geometry: DesiredGeometry;
+}
+
+export function ownedUuid(name: string): string {
+  return `${OWNED_UUID_PREFIX}${name}`;
+}
+
+/** Build the table for `spec` from the backing devices as the kernel sees them. */
+export function buildDesiredDevice(
+  spec: DeviceSpec,
+  main: BlockDeviceInfo,
+  spare: BlockDeviceInfo,
+): DesiredDevice {
+  const blockSizeSectors = spec.blockSizeBytes / SECTOR_BYTES;
+  const features = `4 block_size ${blockSizeSectors} read_retries ${spec.readRetries}`;
+  return {
+    table: {
+      name: spec.name,
+      uuid: ownedUuid(spec.name),
+      table: `0 ${main.sizeSectors} ${TARGET_NAME} ${spec.mainDevice} ${spec.spareDevice} ${features}`,
+    },
+    geometry: {
+      lengthSectors: main.sizeSectors,
+      mainDevice: main.majorMinor,
+      spareDevice: spare.majorMinor,
+      blockSizeSectors,
+      readRetries: spec.readRetries,
+    },
+  };
+}
+
+/** The ways a live table can differ from the desired one; empty means it matches. */
+export type TableDifference =
+  'notRemap' | 'length' | 'mainDevice' | 'spareDevice' | 'blockSize' | 'readRetries';
+
+/** Compare the live table of `observed` with `desired`; kernel defaults fill features the table omits. */
+export function diffLiveTable(observed: ObservedDevice, desired: DesiredGeometry): TableDifference[] {
+  const live = observed.remap?.table;
+  if (!live || observed.table.length !== 1) return ['notRemap'];
+  return diffRemapTable(live, desired);
+}
+
+function diffRemapTable(live: RemapTable, desired: DesiredGeometry): TableDifference[] {
+  const differences: TableDifference[] = [];
+  if (live.startSector !== 0 || live.lengthSectors !== desired.lengthSectors) differences.push('length');
+  if (live.mainDevice !== desired.mainDevice) differences.push('mainDevice');
+  if (live.spareDevice !== desired.spareDevice) differences.push('spareDevice');
+  if ((live.blockSizeSectors || DEFAULT_BLOCK_SIZE_SECTORS) !== desired.blockSizeSectors) {
+    differences.push('blockSize');
+  }
+  if ((live.readRetries ?? DEFAULT_READ_RETRIES) !== desired.readRetries) differences.push('readRetries');
+  return differences;
+}
+
+/**
+ * The spare holds remapped or in-flight data: replacing it (or its block size)
+ * would strand that data. A status we could not parse counts as holding data,
+ * because guessing "empty" is the only wrong answer that loses data.
+ */
+export function spareHoldsData(observed: ObservedDevice): boolean {
+  const status = observed.remap?.status;
+  if (status === undefined) return true;
+  return status.remappedBlocks > 0 || status.pendingBlocks > 0;
+}

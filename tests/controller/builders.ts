@@ -1,0 +1,198 @@
+/**
+ * Builders for the pure planner's input: a world of specs, spec files, last
+ * good specs, backing block devices and kernel devices, each defaulting to a
+ * healthy, converged device so a test states only what it is about.
+ */
+import type {
+  BlockDeviceInfo,
+  KernelObservation,
+  ObservedDevice,
+  RemapStatus,
+} from '../../reconciler/kernel/adapter.js';
+import { OWNED_UUID_PREFIX } from '../../reconciler/kernel/adapter.js';
+import type { DeviceSpec, FileResult } from '../../reconciler/spec/index.js';
+import type { PlanInput } from '../../reconciler/controller/plan.js';
+
+export const MAIN_SECTORS = 2_097_152;
+
+export function deviceSpec(name: string, overrides: Partial<DeviceSpec> = {}): DeviceSpec {
+  return {
+    name,
+    mainDevice: `/dev/disk/by-id/${name}-main`,
+    spareDevice: `/dev/disk/by-id/${name}-spare`,
+    blockSizeBytes: 4096,
+    readRetries: 3,
+    spareUsageWarningPercent: 80,
+    state: 'active',
+    paused: false,
+    removalPolicy: 'Retain',
+    labels: {},
+    annotations: {},
+    source: { file: `/etc/dm-remap.d/${name}.yaml`, line: 1, column: 1 },
+    ...overrides,
+  };
+}
+
+export function remapStatus(overrides: Partial<RemapStatus> = {}): RemapStatus {
+  return {
+    health: 'ok',
+    remappedBlocks: 0,
+    pendingBlocks: 0,
+    spareBlocksUsed: 0,
+    spareBlocksTotal: 1024,
+    readErrors: 0,
+    writeErrors: 0,
+    remapFailures: 0,
+    metadataSequence: 1,
+    extra: {},
+    ...overrides,
+  };
+}
+
+export class FakeObservation {
+  private readonly specs: DeviceSpec[] = [];
+  private readonly files: FileResult[] = [];
+  private readonly lastGood = new Map<string, DeviceSpec>();
+  private readonly devices: ObservedDevice[] = [];
+  private readonly blockDevices = new Map<string, BlockDeviceInfo | undefined>();
+  private moduleLoaded = true;
+  private prune = false;
+  private nextMinor = 16;
+
+  /** Declare a valid spec, its file, and its backing devices (also recorded as last good). */
+  spec(name: string, overrides: Partial<DeviceSpec> = {}): this {
+    const spec = deviceSpec(name, overrides);
+    this.specs.push(spec);
+    this.files.push({ file: spec.source.file, status: 'valid', devices: [name] });
+    this.lastGood.set(name, spec);
+    this.blockDevice(spec.mainDevice, MAIN_SECTORS);
+    this.blockDevice(spec.spareDevice, MAIN_SECTORS / 8);
+    return this;
+  }
+
+  /** A spec that was valid once (last good) but whose file is now gone. */
+  deletedSpec(name: string, overrides: Partial<DeviceSpec> = {}): this {
+    const spec = deviceSpec(name, overrides);
+    this.lastGood.set(name, spec);
+    this.blockDevice(spec.mainDevice, MAIN_SECTORS);
+    this.blockDevice(spec.spareDevice, MAIN_SECTORS / 8);
+    return this;
+  }
+
+  /** A spec that was valid once and whose file is now invalid, declaring `devices` as far as could be read. */
+  brokenSpec(name: string, declaredNames: string[] = [name]): this {
+    this.deletedSpec(name);
+    const file = deviceSpec(name).source.file;
+    this.files.push({ file, status: 'invalid', devices: declaredNames });
+    return this;
+  }
+
+  invalidFile(file: string, declaredNames: string[]): this {
+    this.files.push({ file, status: 'invalid', devices: declaredNames });
+    return this;
+  }
+
+  blockDevice(path: string, sizeSectors: number): this {
+    if (!this.blockDevices.get(path)) {
+      this.blockDevices.set(path, { path, majorMinor: `8:${this.nextMinor}`, sizeSectors });
+      this.nextMinor += 16;
+    }
+    return this;
+  }
+
+  missingBlockDevice(path: string): this {
+    this.blockDevices.set(path, undefined);
+    return this;
+  }
+
+  /** An owned kernel device whose live table matches the spec `name` had (current or last good) unless overridden. */
+  ownedDevice(
+    name: string,
+    overrides: Partial<ObservedDevice> = {},
+    status: Partial<RemapStatus> = {},
+  ): this {
+    const spec = this.specs.find((s) => s.name === name) ?? this.lastGood.get(name) ?? deviceSpec(name);
+    const main = this.blockDevices.get(spec.mainDevice);
+    const spare = this.blockDevices.get(spec.spareDevice);
+    const mainDevice = main?.majorMinor ?? '8:250';
+    const spareDevice = spare?.majorMinor ?? '8:251';
+    const length = main?.sizeSectors ?? MAIN_SECTORS;
+    const blockSizeSectors = spec.blockSizeBytes / 512;
+    const args = `${mainDevice} ${spareDevice} 4 block_size ${blockSizeSectors} read_retries ${spec.readRetries}`;
+    this.devices.push({
+      name,
+      uuid: `${OWNED_UUID_PREFIX}${name}`,
+      owned: true,
+      major: 253,
+      minor: this.devices.length,
+      suspended: false,
+      hasInactiveTable: false,
+      hasLiveTable: true,
+      openCount: 0,
+      table: [{ startSector: 0, lengthSectors: length, targetType: 'remap', args }],
+      remap: {
+        table: {
+          startSector: 0,
+          lengthSectors: length,
+          mainDevice,
+          spareDevice,
+          blockSizeSectors,
+          readRetries: spec.readRetries,
+        },
+        status: remapStatus(status),
+      },
+      ...overrides,
+    });
+    return this;
+  }
+
+  /** An owned device left by a create interrupted before its first resume. */
+  halfCreatedDevice(name: string, hasInactiveTable: boolean): this {
+    return this.ownedDevice(name, {
+      suspended: true,
+      hasInactiveTable,
+      hasLiveTable: false,
+      table: [],
+      remap: undefined,
+    });
+  }
+
+  foreignDevice(name: string, uuid = 'LVM-abc'): this {
+    this.devices.push({
+      name,
+      uuid,
+      owned: false,
+      major: 253,
+      minor: this.devices.length,
+      suspended: false,
+      hasInactiveTable: false,
+      hasLiveTable: true,
+      openCount: 1,
+      table: [{ startSector: 0, lengthSectors: 2048, targetType: 'linear', args: '8:1 0' }],
+    });
+    return this;
+  }
+
+  withoutModule(): this {
+    this.moduleLoaded = false;
+    return this;
+  }
+
+  pruning(): this {
+    this.prune = true;
+    return this;
+  }
+
+  /** The planner's input; maps stay mutable so a test can adjust one detail after building. */
+  build(): PlanInput & { blockDevices: Map<string, BlockDeviceInfo | undefined> } {
+    const observation: KernelObservation = { moduleLoaded: this.moduleLoaded, devices: [...this.devices] };
+    return {
+      specs: [...this.specs],
+      files: [...this.files],
+      lastGood: new Map(this.lastGood),
+      observation,
+      blockDevices: new Map(this.blockDevices),
+      options: { prune: this.prune },
+    };
+  }
+}

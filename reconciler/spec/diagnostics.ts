@@ -55,7 +55,7 @@ export function formatDiagnostic(d: Diagnostic): string {
 /** Stable order for output: by file, then position, errors before warnings at the same place. */
 export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
   return (
-    a.file.localeCompare(b.file) ||
+    (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) ||
     (a.line ?? 0) - (b.line ?? 0) ||
     (a.column ?? 0) - (b.column ?? 0) ||
     severityRank(a.severity) - severityRank(b.severity)

@@ -101,7 +101,8 @@ export function parseYaml(file: string, text: string, limits: YamlLimits = DEFAU
 
     const contents = doc.contents;
     if (contents === null || isEmptyScalar(contents)) {
-      const offset = contents?.range[0] ?? doc.range[0];
+      // Point at the document's start (its '---'), not at the nothing after it.
+      const offset = doc.range[0];
       diagnostics.push(
         error(
           DiagnosticCode.emptyDocument,

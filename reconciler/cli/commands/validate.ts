@@ -1,0 +1,132 @@
+/**
+ * `dm-remap validate [PATH...]`: checks spec files the way the daemon would
+ * read them, touching no device. Fit for a pre-commit hook or CI job in a
+ * GitOps repository.
+ *
+ * Permissions: the daemon refuses a config dir or file that a non-root user
+ * can change. `validate` applies the same rule to the live config dir (no
+ * PATH given), so it predicts what the daemon will do. Explicit PATHs are
+ * usually a checkout owned by a normal user, so there insecure permissions
+ * are only a warning unless --strict-permissions is given.
+ */
+import type { Command } from 'commander';
+import type { CliCommand } from '../command.js';
+import { ExitCode, ExitError, UsageError } from '../errors.js';
+import type { CliIo } from '../io.js';
+import {
+  addAllowInsecurePermissionsOption,
+  addConfigDirOption,
+  addOutputOption,
+  resolveConfigDir,
+} from '../options.js';
+import type { ConfigDirOptions, OutputOptions, PermissionOptions } from '../options.js';
+import { formatDiagnostic, isError, isIoDiagnostic, loadSpecs } from '../../spec/index.js';
+import type { LoadResult } from '../../spec/index.js';
+
+export interface ValidateOptions extends ConfigDirOptions, PermissionOptions, OutputOptions {
+  quiet?: boolean;
+  strictPermissions?: boolean;
+}
+
+const HELP_AFTER = `
+Without PATH, validates the config dir the daemon reads. Directories are read
+like the daemon reads them: only *.yaml and *.yml files; hidden files, editor
+backups (*~, *.swp, #*#) and package leftovers (*.dpkg-*, *.rpmnew, ...) are
+skipped.
+
+Permissions: the config dir and its files must be owned by root and not
+writable by group or others. This is enforced (an error) for the config dir;
+for explicit PATHs it is a warning unless --strict-permissions is given.
+
+Output: one line per problem, "file:line:col: error|warning: message", then a
+summary line. With --output json, one JSON object on stdout:
+  {"devices": [DeviceSpec...], "diagnostics": [Diagnostic...], "files": [FileResult...]}
+where a Diagnostic is {severity, code, message, file, line?, column?, device?}
+and a FileResult is {file, status: "valid"|"invalid"|"ignored", devices: [name...]}.
+
+Exit status: 0 all valid (warnings allowed), 1 invalid, 2 usage or I/O error
+(missing path, unreadable directory).
+
+Examples:
+  dm-remap validate                          # the live config dir (/etc/dm-remap.d)
+  dm-remap validate devices/                 # a directory in a Git checkout
+  dm-remap validate a.yaml b.yaml --quiet    # pre-commit: print errors only
+  dm-remap validate devices/ --output json   # for scripts
+`;
+
+export const command: CliCommand = {
+  register(program: Command, io: CliIo): void {
+    const verb = program
+      .command('validate')
+      .summary('check spec files without touching any device')
+      .description('Check RemapDevice spec files: YAML syntax, the schema, and conflicts between devices.')
+      .argument('[paths...]', 'spec files or directories (default: the config dir)');
+    addConfigDirOption(verb);
+    addOutputOption(verb);
+    verb
+      .option('-q, --quiet', 'print errors only: no warnings, no summary')
+      .option('--strict-permissions', 'treat insecure permissions of explicit PATHs as errors');
+    addAllowInsecurePermissionsOption(verb);
+    verb.addHelpText('after', HELP_AFTER).action(async (paths: string[], options: ValidateOptions) => {
+      await validate(paths, options, io);
+    });
+  },
+};
+
+export async function validate(paths: readonly string[], options: ValidateOptions, io: CliIo): Promise<void> {
+  if (options.strictPermissions === true && options.allowInsecurePermissions === true) {
+    throw new UsageError('--strict-permissions and --allow-insecure-permissions contradict each other');
+  }
+  const explicit = paths.length > 0;
+  if (explicit && options.configDir !== undefined) {
+    throw new UsageError('give either PATHs or --config-dir, not both');
+  }
+  const targets = explicit ? [...paths] : [resolveConfigDir(options, io.env)];
+  const allowInsecurePermissions = explicit
+    ? options.strictPermissions !== true
+    : options.allowInsecurePermissions === true;
+
+  const result = await loadSpecs(targets, { allowInsecurePermissions });
+
+  if (options.output === 'json') {
+    const { devices, diagnostics, files } = result;
+    io.stdout(`${JSON.stringify({ devices, diagnostics, files }, null, 2)}\n`);
+  } else {
+    printText(result, options.quiet === true, io);
+  }
+
+  const status = exitStatus(result);
+  if (status !== ExitCode.ok) throw new ExitError(status);
+}
+
+function printText(result: LoadResult, quiet: boolean, io: CliIo): void {
+  for (const diagnostic of result.diagnostics) {
+    if (quiet && !isError(diagnostic)) continue;
+    io.stderr(`${formatDiagnostic(diagnostic)}\n`);
+  }
+  if (!quiet) io.stdout(`${summaryLine(result)}\n`);
+}
+
+export function summaryLine(result: LoadResult): string {
+  const files = result.files.filter((file) => file.status !== 'ignored').length;
+  const ignored = result.files.length - files;
+  const errors = result.diagnostics.filter(isError).length;
+  const warnings = result.diagnostics.length - errors;
+  const counts = [
+    count(files, 'file'),
+    count(result.devices.length, 'device'),
+    count(errors, 'error'),
+    count(warnings, 'warning'),
+  ].join(', ');
+  return ignored > 0 ? `${counts} (${count(ignored, 'file')} ignored)` : counts;
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+function exitStatus(result: LoadResult): ExitCode {
+  if (result.diagnostics.some(isIoDiagnostic)) return ExitCode.usage;
+  if (result.diagnostics.some(isError)) return ExitCode.failure;
+  return ExitCode.ok;
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+/**
+ * Entry point of the dm-remap command. The only place that exits the process:
+ * commands report through ExitError (see errors.ts).
+ */
+import type { CliCommand } from './command.js';
+import { processIo } from './io.js';
+import { runCli } from './program.js';
+
+/** Every verb of the CLI, in help order. Adding a verb is adding its module here. */
+const COMMAND_MODULES: Promise<{ command: CliCommand }>[] = [import('./commands/validate.js')];
+
+/** sysexits' EX_SOFTWARE: distinct from 1 (invalid input) and 2 (usage, I/O) so scripts can tell a bug apart. */
+const EXIT_INTERNAL_ERROR = 70;
+
+try {
+  const commands = (await Promise.all(COMMAND_MODULES)).map((module) => module.command);
+  process.exit(await runCli(process.argv, processIo(), commands));
+} catch (cause) {
+  const detail = cause instanceof Error ? (cause.stack ?? cause.message) : String(cause);
+  process.stderr.write(`dm-remap: internal error (this is a bug): ${detail}\n`);
+  process.exit(EXIT_INTERNAL_ERROR);
+}

@@ -1,0 +1,309 @@
+/**
+ * The I/O half of the spec library: finds spec files, checks who may change
+ * them, reads them within limits and resolves device paths. Everything it
+ * reads is handed to the pure validators (validate-text.ts,
+ * cross-spec-rules.ts).
+ */
+import { constants as fsConstants } from 'node:fs';
+import type { Stats } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { checkAcrossSpecs } from './cross-spec-rules.js';
+import type { DeviceIdentityOf } from './cross-spec-rules.js';
+import { decodeSpecBytes } from './decode.js';
+import { compareDiagnostics, DiagnosticCode } from './diagnostics.js';
+import { classifyEntryName } from './file-names.js';
+import { insecurePermissionProblem } from './permissions.js';
+import type { Diagnostic, FileResult, LoadOptions, LoadResult } from './types.js';
+import { validateText } from './validate-text.js';
+import type { CheckedDocument } from './validate-text.js';
+
+export const DEFAULT_CONFIG_DIR = '/etc/dm-remap.d';
+export const CONFIG_DIR_ENV = 'DM_REMAP_CONFIG_DIR';
+export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
+
+export function defaultConfigDir(env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env[CONFIG_DIR_ENV];
+  return fromEnv !== undefined && fromEnv !== '' ? fromEnv : DEFAULT_CONFIG_DIR;
+}
+
+/** One file's outcome before the rules across files run. */
+interface FileOutcome {
+  file: string;
+  documents: CheckedDocument[];
+  declaredNames: string[];
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * Loads every spec from `paths` (directories and/or files). Never throws for
+ * bad input: each problem is a diagnostic, and a broken file only loses its
+ * own devices.
+ */
+export async function loadSpecs(paths: string[], options: LoadOptions = {}): Promise<LoadResult> {
+  const context: LoadContext = {
+    maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
+    permissionSeverity: options.allowInsecurePermissions === true ? 'warning' : 'error',
+    seen: new Set(),
+  };
+  const diagnostics: Diagnostic[] = [];
+  const ignored: FileResult[] = [];
+  const outcomes: FileOutcome[] = [];
+
+  for (const given of paths) {
+    const stats = await statOrReport(given, diagnostics);
+    if (stats === undefined) continue;
+    if (stats.isDirectory()) {
+      await loadDirectory(given, stats, context, { outcomes, ignored, diagnostics });
+    } else if (stats.isFile()) {
+      const outcome = await loadFile(given, stats, context, []);
+      if (outcome) outcomes.push(outcome);
+    } else {
+      diagnostics.push(ioError(given, 'is neither a regular file nor a directory'));
+    }
+  }
+
+  const documents = outcomes.flatMap((outcome) => outcome.documents);
+  const identityOf = await resolveDeviceIdentities(documents);
+  const crossSpec = checkAcrossSpecs(documents, identityOf);
+  const accepted = new Set(crossSpec.accepted);
+  const allDiagnostics = [
+    ...diagnostics,
+    ...outcomes.flatMap((o) => o.diagnostics),
+    ...crossSpec.diagnostics,
+  ];
+  const filesWithErrors = new Set(allDiagnostics.filter((d) => d.severity === 'error').map((d) => d.file));
+
+  const files: FileResult[] = [
+    ...outcomes.map((outcome): FileResult => ({
+      file: outcome.file,
+      status: filesWithErrors.has(outcome.file) ? 'invalid' : 'valid',
+      devices: outcome.declaredNames,
+    })),
+    ...ignored,
+  ].sort((a, b) => byteOrder(a.file, b.file));
+  const devices = outcomes
+    .filter((outcome) => !filesWithErrors.has(outcome.file))
+    .flatMap((outcome) => outcome.documents.filter((document) => accepted.has(document)))
+    .map((document) => document.spec);
+
+  return { devices, diagnostics: allDiagnostics.sort(compareDiagnostics), files };
+}
+
+interface LoadContext {
+  maxFileBytes: number;
+  permissionSeverity: 'error' | 'warning';
+  /** Real paths already read, so a file named twice (or via a symlink) is read once. */
+  seen: Set<string>;
+}
+
+interface Collected {
+  outcomes: FileOutcome[];
+  ignored: FileResult[];
+  diagnostics: Diagnostic[];
+}
+
+async function loadDirectory(
+  dir: string,
+  stats: Stats,
+  context: LoadContext,
+  into: Collected,
+): Promise<void> {
+  const dirProblems = permissionDiagnostics(dir, 'config directory', stats, context);
+  into.diagnostics.push(...dirProblems);
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch (cause) {
+    into.diagnostics.push(ioError(dir, `cannot be listed: ${errorText(cause)}`));
+    return;
+  }
+  // Byte order, like systemd, so the order never depends on the locale.
+  names.sort(byteOrder);
+  // An insecure directory taints every file in it: anyone who can write it can swap a file.
+  const inheritedErrors = dirProblems.filter((d) => d.severity === 'error');
+
+  for (const name of names) {
+    const file = path.join(dir, name);
+    const verdict = classifyEntryName(name);
+    if (!verdict.read) {
+      into.ignored.push({ file, status: 'ignored', devices: [] });
+      continue;
+    }
+    const stats = await statOrReport(file, into.diagnostics);
+    if (stats === undefined) continue;
+    if (!stats.isFile()) {
+      into.ignored.push({ file, status: 'ignored', devices: [] });
+      continue;
+    }
+    const outcome = await loadFile(file, stats, context, inheritedErrors);
+    if (outcome) into.outcomes.push(outcome);
+  }
+}
+
+async function loadFile(
+  file: string,
+  stats: Stats,
+  context: LoadContext,
+  inheritedErrors: Diagnostic[],
+): Promise<FileOutcome | undefined> {
+  const real = await fs.realpath(file).catch(() => file);
+  if (context.seen.has(real)) return undefined;
+  context.seen.add(real);
+
+  const outcome: FileOutcome = { file, documents: [], declaredNames: [], diagnostics: [] };
+  outcome.diagnostics.push(...permissionDiagnostics(file, 'config file', stats, context));
+  if (inheritedErrors.length > 0) {
+    outcome.diagnostics.push({
+      severity: 'error',
+      code: DiagnosticCode.insecurePermissions,
+      message: 'not used because its directory is refused (see the directory error)',
+      file,
+    });
+  }
+
+  const bytes = await readBounded(file, context.maxFileBytes, outcome.diagnostics);
+  if (bytes === undefined) return outcome;
+  const decoded = decodeSpecBytes(file, bytes);
+  if (decoded.diagnostic) {
+    outcome.diagnostics.push(decoded.diagnostic);
+    return outcome;
+  }
+  const checked = validateText(file, decoded.text);
+  outcome.documents = checked.documents;
+  outcome.declaredNames = checked.declaredNames;
+  outcome.diagnostics.push(...checked.diagnostics);
+  return outcome;
+}
+
+/** Reads at most maxBytes (+1 to detect more): a file that grows after stat cannot exhaust memory. */
+async function readBounded(
+  file: string,
+  maxBytes: number,
+  diagnostics: Diagnostic[],
+): Promise<Uint8Array | undefined> {
+  const tooLarge = (size: string): Diagnostic => ({
+    severity: 'error',
+    code: DiagnosticCode.fileTooLarge,
+    message: `file is ${size}; spec files are limited to ${maxBytes} bytes`,
+    file,
+  });
+  let handle: fs.FileHandle | undefined;
+  try {
+    // O_NONBLOCK: if the file was swapped for a FIFO after it was checked, opening must not hang.
+    handle = await fs.open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+    const opened = await handle.stat();
+    if (!opened.isFile()) {
+      diagnostics.push(ioError(file, 'is no longer a regular file'));
+      return undefined;
+    }
+    const size = opened.size;
+    if (size > maxBytes) {
+      diagnostics.push(tooLarge(`${size} bytes`));
+      return undefined;
+    }
+    const buffer = Buffer.alloc(maxBytes + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > maxBytes) {
+        diagnostics.push(tooLarge(`more than ${maxBytes} bytes`));
+        return undefined;
+      }
+    }
+    return buffer.subarray(0, length);
+  } catch (cause) {
+    diagnostics.push(ioError(file, `cannot be read: ${errorText(cause)}`));
+    return undefined;
+  } finally {
+    await handle?.close();
+  }
+}
+
+function permissionDiagnostics(
+  file: string,
+  what: 'config directory' | 'config file',
+  stats: Stats,
+  context: LoadContext,
+): Diagnostic[] {
+  const problem = insecurePermissionProblem({ uid: stats.uid, mode: stats.mode });
+  if (problem === undefined) return [];
+  const refused = context.permissionSeverity === 'error';
+  return [
+    {
+      severity: context.permissionSeverity,
+      code: DiagnosticCode.insecurePermissions,
+      message:
+        `${what} ${problem}; only root may be able to change device specs ` +
+        `(fix: chown root:root ${file} && chmod go-w ${file})` +
+        (refused ? '' : '; accepted because insecure permissions are allowed here'),
+      file,
+    },
+  ];
+}
+
+async function statOrReport(file: string, diagnostics: Diagnostic[]): Promise<Stats | undefined> {
+  try {
+    return await fs.stat(file);
+  } catch (cause) {
+    if (errorCode(cause) === 'ENOENT') {
+      const dangling = await fs.lstat(file).then(
+        (stats) => stats.isSymbolicLink(),
+        () => false,
+      );
+      diagnostics.push({
+        severity: 'error',
+        code: DiagnosticCode.pathNotFound,
+        message: dangling ? 'is a symbolic link to nothing' : 'no such file or directory',
+        file,
+      });
+    } else {
+      diagnostics.push(ioError(file, `cannot be examined: ${errorText(cause)}`));
+    }
+    return undefined;
+  }
+}
+
+/**
+ * What each device path points at: the block device number when it is one,
+ * else its real path, so two spellings of one disk compare equal. Paths that
+ * do not exist (yet) fall back to their normalized spelling.
+ */
+async function resolveDeviceIdentities(documents: readonly CheckedDocument[]): Promise<DeviceIdentityOf> {
+  const paths = new Set(documents.flatMap(({ spec }) => [spec.mainDevice, spec.spareDevice]));
+  const identities = new Map<string, string>();
+  await Promise.all(
+    [...paths].map(async (devicePath) => {
+      identities.set(devicePath, await deviceIdentity(devicePath));
+    }),
+  );
+  return (devicePath) => identities.get(devicePath) ?? `path:${path.posix.normalize(devicePath)}`;
+}
+
+async function deviceIdentity(devicePath: string): Promise<string> {
+  try {
+    const stats = await fs.stat(devicePath);
+    if (stats.isBlockDevice()) return `block:${stats.rdev}`;
+    return `path:${await fs.realpath(devicePath)}`;
+  } catch {
+    return `path:${path.posix.normalize(devicePath)}`;
+  }
+}
+
+function ioError(file: string, message: string): Diagnostic {
+  return { severity: 'error', code: DiagnosticCode.ioError, message, file };
+}
+
+function errorCode(cause: unknown): string | undefined {
+  return cause instanceof Error && 'code' in cause && typeof cause.code === 'string' ? cause.code : undefined;
+}
+
+function errorText(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,337 @@
+/**
+ * The level-triggered controller: one device actor per name it is
+ * responsible for, each woken with only its identity and left to re-read the
+ * spec and the kernel itself. Actors run concurrently and independently (a
+ * device that fails backs off alone); operations on one device are serialized
+ * by its machine. `reconcileAll` is the only entry point for change — watch
+ * events, resync ticks, SIGHUP and `apply` all call it — and it is coalesced,
+ * so a burst of triggers costs one extra pass at most.
+ */
+import { createActor } from 'xstate';
+import type { Actor } from 'xstate';
+import type { KernelAdapter } from '../kernel/adapter.js';
+import type { DeviceSpec, LoadResult } from '../spec/index.js';
+import { isIoDiagnostic } from '../spec/diagnostics.js';
+import type { Logger } from '../log.js';
+import type { BackoffPolicy } from '../device/backoff.js';
+import type { DeviceFailure, DeviceMachine } from '../device/machine.js';
+import { KernelSession } from './kernelSession.js';
+import { LastGoodSpecs } from './lastGood.js';
+import { observeWorld } from './world.js';
+import { plan, planDevice, plannedDeviceNames } from './plan.js';
+import type { Operation, Plan, PlanInput } from './plan.js';
+import { provideKernelEffects } from './effects.js';
+import type { StepHook } from './effects.js';
+
+/** Where specs come from (the config dir in production; memory in tests). */
+export interface SpecSource {
+  load(): Promise<LoadResult>;
+}
+
+export interface ControllerOptions {
+  kernel: KernelAdapter;
+  specs: SpecSource;
+  prune: boolean;
+  backoff: BackoffPolicy;
+  logger: Logger;
+  /** Retries after a device's first failure before `converge` gives up on it; the daemon never gives up. */
+  retryLimit?: number;
+  /** Upper bound of one kernel operation of one device (default 60 s). */
+  operationTimeoutMs?: number;
+  afterStep?: StepHook;
+}
+
+export const DEFAULT_OPERATION_TIMEOUT_MS = 60_000;
+
+export interface DeviceReport {
+  name: string;
+  /** Machine state, e.g. "active" or "failed.backingOff". */
+  state: string;
+  settled: boolean;
+  /** Settled in a state where the device is as declared (or deliberately left alone). */
+  converged: boolean;
+  operation: Operation | undefined;
+  failure: DeviceFailure | undefined;
+  failures: number;
+  nextAttemptAt: number | undefined;
+}
+
+type DeviceActor = Actor<DeviceMachine>;
+
+const INSECURE_PERMISSIONS = 'insecure-permissions';
+
+export class Controller {
+  private readonly session: KernelSession;
+  private readonly lastGood = new LastGoodSpecs();
+  private readonly actors = new Map<string, DeviceActor>();
+  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
+  private readonly listeners = new Set<() => void>();
+  private readonly machine: DeviceMachine;
+  private loaded: LoadResult = { devices: [], diagnostics: [], files: [] };
+  private fingerprints = new Map<string, string>();
+  private refusal: string | undefined;
+  private pass: Promise<void> | undefined;
+  private passRequested = false;
+  private stopping = false;
+
+  constructor(private readonly options: ControllerOptions) {
+    this.session = new KernelSession(options.kernel);
+    this.machine = provideKernelEffects(this.session, (name, signal) => this.planOne(name, signal), {
+      timeoutMs: options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS,
+      afterStep: options.afterStep,
+    });
+  }
+
+  /** The diagnostics of the last spec load. */
+  get diagnostics(): LoadResult['diagnostics'] {
+    return this.loaded.diagnostics;
+  }
+
+  /** Why the controller refuses to act at all (unsafe or unreadable config), if it does. */
+  get refusalReason(): string | undefined {
+    return this.refusal;
+  }
+
+  get kernelCalls(): number {
+    return this.session.kernelCalls;
+  }
+
+  /** Re-read the specs; returns the names whose declaration changed since the last load. */
+  async loadSpecs(): Promise<Set<string>> {
+    this.loaded = await this.options.specs.load();
+    this.refusal = refusalOf(this.loaded);
+    if (this.refusal) return new Set();
+    this.lastGood.record(this.loaded.devices);
+    const next = fingerprintsOf(this.loaded);
+    const changed = new Set<string>();
+    for (const name of new Set([...next.keys(), ...this.fingerprints.keys()])) {
+      if (next.get(name) !== this.fingerprints.get(name)) changed.add(name);
+    }
+    this.fingerprints = next;
+    return changed;
+  }
+
+  /** The whole plan from the last loaded specs and a fresh observation (what `dm-remap plan` prints). */
+  async plan(signal?: AbortSignal): Promise<Plan> {
+    return plan(await this.planInput(this.loaded.devices, signal));
+  }
+
+  /** Ask for a pass over every device; concurrent requests share one follow-up pass. */
+  reconcileAll(): Promise<void> {
+    if (this.pass) {
+      this.passRequested = true;
+      return this.pass;
+    }
+    this.pass = this.runPasses().finally(() => {
+      this.pass = undefined;
+    });
+    return this.pass;
+  }
+
+  /** Wait until `done` holds for every device report, or the timeout passes (false). */
+  waitUntil(done: (report: DeviceReport) => boolean, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.pass === undefined && this.reports().every(done)) finish(true);
+      };
+      const finish = (result: boolean) => {
+        clearTimeout(timer);
+        this.listeners.delete(check);
+        resolve(result);
+      };
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      this.listeners.add(check);
+      void this.pass?.finally(check);
+      check();
+    });
+  }
+
+  /** One-shot convergence for `apply`: every device settled and out of retries, or the timeout. */
+  async converge(timeoutMs: number): Promise<{ reports: DeviceReport[]; timedOut: boolean }> {
+    await this.reconcileAll();
+    const limit = this.options.retryLimit ?? Infinity;
+    const finished = await this.waitUntil(
+      (report) => report.settled && !retryPending(report, limit),
+      timeoutMs,
+    );
+    return { reports: this.reports(), timedOut: !finished };
+  }
+
+  reports(): DeviceReport[] {
+    return [...this.actors.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, actor]) => reportOf(name, actor));
+  }
+
+  /** Graceful stop: no new work, in-flight operations finish (a reload always resumes), then actors stop. */
+  async stop(graceMs: number): Promise<boolean> {
+    this.stopping = true;
+    for (const timer of this.retryTimers.values()) clearTimeout(timer);
+    this.retryTimers.clear();
+    await this.pass?.catch(() => undefined);
+    const settled = await this.waitUntil((report) => report.settled, graceMs);
+    for (const actor of this.actors.values()) actor.stop();
+    this.actors.clear();
+    return settled;
+  }
+
+  private async runPasses(): Promise<void> {
+    do {
+      this.passRequested = false;
+      await this.passOnce();
+    } while (this.passRequested && !this.stopping);
+  }
+
+  private async passOnce(): Promise<void> {
+    if (this.stopping) return;
+    const changed = await this.loadSpecs();
+    if (this.refusal) {
+      this.options.logger.error(`not acting on any device: ${this.refusal}`, { operation: 'loadSpecs' });
+      return;
+    }
+    const observation = await this.session.observe();
+    const names = plannedDeviceNames({ ...this.loaded, specs: this.loaded.devices, observation });
+    const now = Date.now();
+    for (const name of new Set([...names, ...this.actors.keys()])) {
+      const actor = this.actors.get(name);
+      if (!actor) this.spawn(name);
+      else actor.send({ type: changed.has(name) ? 'device.specChanged' : 'device.reconcile', now });
+    }
+  }
+
+  private spawn(name: string): void {
+    const actor = createActor(this.machine, { input: { name, backoff: this.options.backoff } });
+    const log = this.options.logger.child({ device: name });
+    let lastState = '';
+    this.actors.set(name, actor);
+    actor.subscribe({
+      next: (snapshot) => {
+        const report = reportOf(name, actor);
+        if (report.state !== lastState) {
+          lastState = report.state;
+          logTransition(log, report, snapshot.context.operation);
+        }
+        this.scheduleRetry(name, report);
+        if (snapshot.status === 'done') this.retire(name, actor);
+        this.notify();
+      },
+      error: (error) => {
+        log.error(`device machine stopped on an internal error: ${String(error)}`, { operation: 'internal' });
+        this.retire(name, actor);
+        this.notify();
+      },
+    });
+    actor.start();
+  }
+
+  /** A removed device's actor is dropped; its last good spec goes too once nothing declares it. */
+  private retire(name: string, actor: DeviceActor): void {
+    if (this.actors.get(name) !== actor) return;
+    this.actors.delete(name);
+    if (!this.loaded.devices.some((spec) => spec.name === name)) this.lastGood.forget(name);
+  }
+
+  private scheduleRetry(name: string, report: DeviceReport): void {
+    const existing = this.retryTimers.get(name);
+    if (existing) clearTimeout(existing);
+    this.retryTimers.delete(name);
+    if (this.stopping || !retryPending(report, this.options.retryLimit ?? Infinity)) return;
+    const delay = Math.max(0, (report.nextAttemptAt ?? 0) - Date.now());
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(name);
+      this.actors.get(name)?.send({ type: 'device.reconcile', now: Date.now() });
+    }, delay);
+    this.retryTimers.set(name, timer);
+  }
+
+  private notify(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
+
+  private async planOne(name: string, signal: AbortSignal) {
+    const specs = this.loaded.devices.filter((spec) => spec.name === name);
+    return planDevice(name, await this.planInput(specs, signal));
+  }
+
+  private async planInput(inspected: readonly DeviceSpec[], signal?: AbortSignal): Promise<PlanInput> {
+    const world = await observeWorld(this.session, inspected, signal);
+    return {
+      specs: this.loaded.devices,
+      files: this.loaded.files,
+      lastGood: this.lastGood.snapshot(),
+      observation: world.observation,
+      blockDevices: world.blockDevices,
+      options: { prune: this.options.prune },
+    };
+  }
+}
+
+/** Config that must not be acted on at all: unreadable (a missing dir must not read as "delete everything") or unsafe. */
+function refusalOf(loaded: LoadResult): string | undefined {
+  const blocking = loaded.diagnostics.find(
+    (d) => isIoDiagnostic(d) || (d.severity === 'error' && d.code === INSECURE_PERMISSIONS),
+  );
+  return blocking ? `${blocking.file}: ${blocking.message}` : undefined;
+}
+
+/** What counts as "the declaration changed" for a device: its spec minus where it was written, or its file breaking. */
+function fingerprintsOf(loaded: LoadResult): Map<string, string> {
+  const fingerprints = new Map<string, string>();
+  for (const file of loaded.files) {
+    if (file.status === 'invalid')
+      for (const name of file.devices) fingerprints.set(name, `invalid:${file.file}`);
+  }
+  for (const spec of loaded.devices) {
+    // Moving a spec to another file is not a change of the device.
+    fingerprints.set(spec.name, JSON.stringify({ ...spec, source: undefined }));
+  }
+  return fingerprints;
+}
+
+function retryPending(report: DeviceReport, retryLimit: number): boolean {
+  return report.state === 'failed.backingOff' && report.failures <= retryLimit;
+}
+
+function stateName(value: unknown): string {
+  if (typeof value === 'string') return value;
+  return Object.entries(value as Record<string, unknown>)
+    .map(([parent, child]) => `${parent}.${stateName(child)}`)
+    .join(',');
+}
+
+function reportOf(name: string, actor: DeviceActor): DeviceReport {
+  const snapshot = actor.getSnapshot();
+  const settled = snapshot.hasTag('settled');
+  return {
+    name,
+    state: stateName(snapshot.value),
+    settled,
+    converged: settled && !snapshot.hasTag('unconverged'),
+    operation: snapshot.context.operation,
+    failure: snapshot.context.lastFailure,
+    failures: snapshot.context.failures,
+    nextAttemptAt: snapshot.context.nextAttemptAt,
+  };
+}
+
+function logTransition(log: Logger, report: DeviceReport, operation: Operation | undefined): void {
+  const kind = operation?.kind ?? 'none';
+  if (report.state === 'failed.backingOff' && report.failure) {
+    const retryIn = Math.max(0, (report.nextAttemptAt ?? 0) - Date.now());
+    log.warn(
+      `${report.failure.during} failed (${report.failure.code}): ${report.failure.message}; retry in ${retryIn} ms`,
+      {
+        operation: kind,
+        state: report.state,
+        failures: report.failures,
+      },
+    );
+  } else if (report.state === 'failed.refused') {
+    log.error(`refused: ${operation?.reason ?? ''}`, { operation: kind, state: report.state });
+  } else if (report.state === 'observing' || report.state === 'removed' || report.settled) {
+    const why = report.settled && operation ? `: ${operation.reason}` : '';
+    log.info(`${report.state}${why}`, { operation: report.settled ? kind : 'observe', state: report.state });
+  } else {
+    log.info(`${report.state}: ${operation?.reason ?? ''}`, { operation: kind, state: report.state });
+  }
+}

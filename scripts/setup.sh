@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Prepares a Debian 12 machine (run as root; CI runs it on a fresh one) for
+# everything the project does: host packages, npm dependencies, the two guest
+# kernels, their initramfs images, dm-remap.ko for both kernels and the
+# checkpatch tool, then boots one guest to prove the rig works. Idempotent:
+# a second run only checks and takes seconds (plus one short guest boot).
+#
+# Usage: sudo bash scripts/setup.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+STARTED=$SECONDS
+
+# What each package is for:
+#   qemu-system-x86             runs the guest kernels (TCG: no KVM here)
+#   busybox-static cpio         the guest's userland and its initramfs
+#   kmod xz-utils               depmod/modprobe for the guest's module tree (6.12 ships .ko.xz)
+#   dmsetup util-linux e2fsprogs  tools copied into the guest (dmsetup, losetup, mke2fs...)
+#   make gcc libc6-dev          building dm-remap.ko against the unpacked kernel headers
+#   dwarves                     pahole: 6.12's module build generates BTF with it
+#   sparse                      `npm run lint:kmod` (make C=2)
+#   perl                        checkpatch.pl
+PACKAGES=(
+	qemu-system-x86 busybox-static cpio kmod xz-utils
+	dmsetup util-linux e2fsprogs
+	make gcc libc6-dev dwarves sparse perl
+	ca-certificates
+)
+
+step() { printf 'setup: [%3ds] %s\n' "$((SECONDS - STARTED))" "$*"; }
+die() {
+	printf 'setup: error: %s\n' "$*" >&2
+	exit 1
+}
+
+[[ $EUID -eq 0 ]] || die "run as root (sudo bash scripts/setup.sh): it installs Debian packages"
+[[ -r /etc/debian_version ]] || die "needs Debian 12 (apt, Debian's kernel packages)"
+command -v node >/dev/null || die "node (20 or newer) must be installed first"
+export DEBIAN_FRONTEND=noninteractive
+
+step "apt-get update"
+apt-get update -q >/dev/null
+
+step "installing host packages: ${PACKAGES[*]}"
+apt-get install -y -q --no-install-recommends "${PACKAGES[@]}" >/dev/null
+
+# npm ci wipes node_modules; skip it when the installed tree already matches
+# the lockfile (npm writes node_modules/.package-lock.json on install).
+if [[ node_modules/.package-lock.json -nt package-lock.json ]]; then
+	step "npm dependencies already installed"
+else
+	step "npm ci"
+	npm ci --no-audit --no-fund
+fi
+
+step "fetching guest kernels"
+bash scripts/vm/fetch-kernels.sh | while read -r alias release; do
+	step "  kernel $alias: $release"
+done
+
+for alias in 6.1 6.12; do
+	step "initramfs for $alias: $(bash scripts/vm/build-initramfs.sh "$alias")"
+done
+
+if compgen -G "kmod/*.c" >/dev/null; then
+	step "building dm-remap.ko for both kernels"
+	bash scripts/kmod-build.sh --quiet --allow-warnings | while read -r release ko; do
+		step "  $release: ${ko#"$ROOT"/}"
+	done
+else
+	step "kmod/ has no sources yet: module build skipped"
+fi
+
+step "fetching checkpatch.pl"
+bash scripts/vm/fetch-checkpatch.sh >/dev/null
+
+step "booting a guest to check the rig"
+bash scripts/vm/guest.sh --no-module --timeout 120 true >/dev/null 2>&1 ||
+	die "the guest rig does not boot: run 'npm run guest -- --no-module true' to see why"
+
+step "done"

@@ -57,7 +57,7 @@ export function checkAcrossSpecs(
     for (const document of group) {
       const others = group
         .filter((other) => other !== document)
-        .map((other) => formatLocation(other.spec.source));
+        .map((other) => formatLocation({ file: other.spec.source.file, ...other.at.name }));
       reject(document, {
         ...errorAt(DiagnosticCode.duplicateName, document.at.name, document),
         message: `device name '${document.spec.name}' is also declared at ${others.join(', ')}`,

@@ -8,7 +8,7 @@
  * values, and duplicate keys, complex keys and unknown tags are refused rather
  * than silently resolved.
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, parseAllDocuments } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, parseAllDocuments, visit } from 'yaml';
 import type { Document, Node as YamlNode, ParsedNode } from 'yaml';
 import { DiagnosticCode } from './diagnostics.js';
 import type { Diagnostic } from './types.js';
@@ -125,7 +125,7 @@ export function parseYaml(file: string, text: string, limits: YamlLimits = DEFAU
         error(
           DiagnosticCode.tooManyAliases,
           `too many alias expansions (more than ${limits.maxAliasCount}); spec files do not need anchors and aliases`,
-          at(contents.range[0]),
+          at(firstAliasOffset(doc) ?? contents.range[0]),
         ),
       );
       return;
@@ -154,7 +154,8 @@ function checkTree(
     const { node, depth } = pending.pop()!;
     if (!isMap(node) && !isSeq(node) && !isScalar(node)) continue; // aliases are bounded by maxAliasCount
     if (node.tag !== undefined && !CORE_TAGS.has(node.tag)) {
-      found.push(error(DiagnosticCode.yamlSyntax, `unsupported YAML tag ${node.tag}`, at(offsetOf(node, 0))));
+      const tag = node.tag.replace(/^tag:yaml\.org,2002:/, '!!');
+      found.push(error(DiagnosticCode.yamlSyntax, `unsupported YAML tag ${tag}`, at(offsetOf(node, 0))));
       continue;
     }
     if (isScalar(node)) continue;
@@ -267,4 +268,16 @@ function nestingMessage(maxDepth: number): string {
 
 function firstLine(message: string): string {
   return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}
+
+/** Where the first alias is, to point at the start of an alias bomb. Depth is already bounded here. */
+function firstAliasOffset(doc: Document.Parsed): number | undefined {
+  let offset: number | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      offset = node.range?.[0];
+      return visit.BREAK;
+    },
+  });
+  return offset;
 }

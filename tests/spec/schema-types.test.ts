@@ -1,0 +1,124 @@
+/**
+ * Proves the hand-written RemapDeviceManifest type and the JSON Schema agree.
+ * `structure` restates the schema's validation keywords; `satisfies
+ * JSONSchemaType<RemapDeviceManifest>` makes tsc reject it when it disagrees
+ * with the type (a field added, renamed, retyped, or made optional: ajv's type
+ * demands `nullable: true` exactly on optional fields), and the test makes ava
+ * reject it when it disagrees with schemas/remapdevice.schema.json.
+ */
+import test from 'ava';
+import type { JSONSchemaType } from 'ajv';
+import schemaJson from '../../schemas/remapdevice.schema.json' with { type: 'json' };
+import { SPEC_DEFAULTS } from '../../reconciler/spec/schema.js';
+import type { RemapDeviceManifest } from '../../reconciler/spec/index.js';
+
+const stringMap = {
+  type: 'object',
+  additionalProperties: { type: 'string' },
+  required: [],
+  nullable: true,
+} as const;
+
+const absolutePath = { type: 'string', pattern: '^/[^\\u0000]*$' } as const;
+
+const structure = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['apiVersion', 'kind', 'metadata', 'spec'],
+  properties: {
+    apiVersion: { type: 'string', const: 'dm-remap/v1alpha1' },
+    kind: { type: 'string', const: 'RemapDevice' },
+    metadata: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name'],
+      properties: {
+        name: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 120,
+          pattern: '^(?!\\.\\.?$)[^/\\u0000-\\u001f\\u007f]+$',
+        },
+        labels: stringMap,
+        annotations: stringMap,
+      },
+    },
+    spec: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['mainDevice', 'spareDevice'],
+      properties: {
+        mainDevice: absolutePath,
+        spareDevice: absolutePath,
+        blockSize: {
+          type: 'integer',
+          enum: [512, 1024, 2048, 4096, 8192, 16384, 32768, 65536],
+          nullable: true,
+        },
+        readRetries: { type: 'integer', minimum: 0, maximum: 16, nullable: true },
+        spareUsageWarningPercent: { type: 'integer', minimum: 1, maximum: 100, nullable: true },
+        state: { type: 'string', enum: ['active', 'absent'], nullable: true },
+        paused: { type: 'boolean', nullable: true },
+        removalPolicy: { type: 'string', enum: ['Retain', 'Delete'], nullable: true },
+      },
+    },
+  },
+} satisfies JSONSchemaType<RemapDeviceManifest>;
+
+/** Keywords that only help people (docs, editor hints, our message wording), plus ajv's nullable marker. */
+const ANNOTATIONS = new Set([
+  '$schema',
+  'title',
+  'description',
+  'default',
+  'examples',
+  'x-expected',
+  'nullable',
+]);
+
+function withoutAnnotations(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withoutAnnotations);
+  if (node === null || typeof node !== 'object') return node;
+  return Object.fromEntries(
+    Object.entries(node)
+      .filter(([key]) => !ANNOTATIONS.has(key))
+      .map(([key, value]) => [key, withoutAnnotations(value)]),
+  );
+}
+
+/** Records in the TS type get `required: []` from ajv's typing; the schema leaves it out. */
+function withoutEmptyRequired(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withoutEmptyRequired);
+  if (node === null || typeof node !== 'object') return node;
+  return Object.fromEntries(
+    Object.entries(node)
+      .filter(([key, value]) => !(key === 'required' && Array.isArray(value) && value.length === 0))
+      .map(([key, value]) => [key, withoutEmptyRequired(value)]),
+  );
+}
+
+test('the JSON Schema has exactly the structure the TypeScript type is checked against', (t) => {
+  t.deepEqual(withoutAnnotations(schemaJson), withoutEmptyRequired(withoutAnnotations(structure)));
+});
+
+test('every field of the schema carries a description for editors', (t) => {
+  const undocumented: string[] = [];
+  const walk = (node: Record<string, unknown>, where: string): void => {
+    if (typeof node['description'] !== 'string') undocumented.push(where || '(root)');
+    const properties = (node['properties'] ?? {}) as Record<string, Record<string, unknown>>;
+    for (const [key, child] of Object.entries(properties)) walk(child, where ? `${where}.${key}` : key);
+  };
+  walk(schemaJson, '');
+  t.deepEqual(undocumented, []);
+});
+
+test('the defaults applied to specs are the documented ones, read from the schema', (t) => {
+  t.deepEqual(SPEC_DEFAULTS, {
+    blockSize: 4096,
+    readRetries: 3,
+    spareUsageWarningPercent: 80,
+    state: 'active',
+    paused: false,
+    removalPolicy: 'Retain',
+  });
+});

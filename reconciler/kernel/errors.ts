@@ -1,0 +1,30 @@
+/** Small constructors for the KernelErrors both adapters raise, so their codes and wording match. */
+import { KernelError, OWNED_UUID_PREFIX } from './adapter.js';
+
+export function isOwnedUuid(uuid: string): boolean {
+  return uuid.startsWith(OWNED_UUID_PREFIX);
+}
+
+export function notOwnedError(operation: string, name: string, uuid: string): KernelError {
+  const shown = uuid === '' ? 'no UUID' : `UUID "${uuid}"`;
+  return new KernelError(
+    `refusing to ${operation} ${name}: it has ${shown}, not the ${OWNED_UUID_PREFIX} prefix of devices this tool manages`,
+    operation,
+    name,
+    'ENOTOWNED',
+  );
+}
+
+export function noSuchDeviceError(operation: string, name: string): KernelError {
+  return new KernelError(`${operation} ${name}: no such device`, operation, name, 'ENXIO');
+}
+
+export function abortedError(operation: string, name?: string): KernelError {
+  const what = name === undefined ? operation : `${operation} ${name}`;
+  return new KernelError(`${what} was aborted`, operation, name, 'ECANCELED');
+}
+
+export function timedOutError(operation: string, name: string | undefined, timeoutMs: number): KernelError {
+  const what = name === undefined ? operation : `${operation} ${name}`;
+  return new KernelError(`${what} timed out after ${timeoutMs} ms`, operation, name, 'ETIMEDOUT');
+}

@@ -1,0 +1,505 @@
+/**
+ * SimulatedKernel: an in-process device-mapper that obeys the same contract as
+ * DmsetupKernel, so the reconciler's tests run in milliseconds and the shared
+ * contract suite (tests/contract/) keeps the two honest.
+ *
+ * Modelled device-mapper semantics: live and inactive table slots, suspend
+ * state, open counts (explicit opens plus tables stacked on a device), EBUSY
+ * on remove while open, ENXIO for unknown devices and missing backing devices,
+ * EINVAL for bad tables, the `remap` target unavailable until the module is
+ * loaded, tables printed with major:minor. Test hooks add block devices,
+ * foreign devices, remapped blocks, failures on demand (see FaultPlan) and
+ * count calls: one count per process the real adapter would run for a batch.
+ */
+import { KernelError, MODULE_NAME, TARGET_NAME } from './adapter.js';
+import type {
+  BlockDeviceInfo,
+  DesiredTable,
+  KernelAdapter,
+  KernelObservation,
+  ObservedDevice,
+  RemapStatus,
+  TableLine,
+} from './adapter.js';
+import { CoalescingQueue } from './coalesce.js';
+import type { ItemOutcome, Scheduler } from './coalesce.js';
+import { abortedError, isOwnedUuid, noSuchDeviceError, notOwnedError } from './errors.js';
+import { FaultPlan } from './simulated-faults.js';
+import type { CrashStep, FaultSpec, SimulatedOperation } from './simulated-faults.js';
+import { availableTargets, constructTable } from './simulated-targets.js';
+import type { SimulatedBlockDevice } from './simulated-targets.js';
+import { formatRemapStatus, parseRemapStatus } from './status.js';
+import { parseRemapTable } from './table.js';
+
+export { SimulatedCrash } from './simulated-faults.js';
+export type { CrashStep, FaultSpec, SimulatedOperation } from './simulated-faults.js';
+
+/** Major number the kernel gives device-mapper devices on a typical system. */
+const DM_MAJOR = 253;
+/** Major number of loop devices, used for block devices tests register without one. */
+const LOOP_MAJOR = 7;
+
+export interface SimulatedKernelOptions {
+  /** Coalescing window for create/remove (default 2 ms: long enough to batch concurrent calls, short for tests). */
+  batchWindowMs?: number;
+  /** Scheduler for the coalescing window (inject to flush deterministically). */
+  scheduler?: Scheduler;
+  /** Whether the module is already loaded at start (default false). */
+  moduleLoaded?: boolean;
+  /** Whether `modprobe dm-remap` can succeed (default true). */
+  moduleInstalled?: boolean;
+  /** How long an injected hang lasts before it fails with ETIMEDOUT (default 5000 ms). */
+  hangTimeoutMs?: number;
+}
+
+/** A function the test installs to answer `dmsetup message` for remap devices. */
+export type MessageHandler = (name: string, args: readonly string[]) => string;
+
+interface SimDevice {
+  name: string;
+  uuid: string;
+  minor: number;
+  suspended: boolean;
+  live?: TableLine[];
+  inactive?: TableLine[];
+  /** Opens by tests (a mounted filesystem, a process holding the node). */
+  explicitOpens: number;
+  /** Runtime counters of the remap target; reset when a new remap table goes live on a device that had none. */
+  remapStatus: RemapStatus;
+}
+
+/** Call counts: one per process the real adapter would run (a coalesced batch counts once). */
+export type CallCounts = Record<SimulatedOperation, number>;
+
+export class SimulatedKernel implements KernelAdapter {
+  /** Arm failures, hangs and crashes here. */
+  readonly faults: FaultPlan;
+  readonly calls: CallCounts = {
+    observe: 0,
+    inspectBlockDevice: 0,
+    loadModule: 0,
+    create: 0,
+    load: 0,
+    suspend: 0,
+    resume: 0,
+    clearInactive: 0,
+    remove: 0,
+    message: 0,
+  };
+  /** Names in each create/remove batch, in order: tests assert coalescing with these. */
+  readonly batches: { create: string[][]; remove: string[][] } = { create: [], remove: [] };
+
+  private readonly devices = new Map<string, SimDevice>();
+  private readonly blockDevices = new Map<string, SimulatedBlockDevice>();
+  private nextLoopMinor = 0;
+  private nextDmMinor = 0;
+  private moduleLoaded: boolean;
+  private moduleInstalled: boolean;
+  private messageHandler: MessageHandler | undefined;
+  private readonly createQueue: CoalescingQueue<DesiredTable, void>;
+  private readonly removeQueue: CoalescingQueue<string, void>;
+
+  constructor(options: SimulatedKernelOptions = {}) {
+    const hangTimeoutMs = options.hangTimeoutMs ?? 5000;
+    this.faults = new FaultPlan(() => hangTimeoutMs);
+    this.moduleLoaded = options.moduleLoaded ?? false;
+    this.moduleInstalled = options.moduleInstalled ?? true;
+    const queueOptions = { windowMs: options.batchWindowMs ?? 2, scheduler: options.scheduler };
+    this.createQueue = new CoalescingQueue((items) => this.createBatch(items), {
+      ...queueOptions,
+      abortError: (item) => abortedError('create', (item as DesiredTable).name),
+    });
+    this.removeQueue = new CoalescingQueue((names) => this.removeBatch(names), {
+      ...queueOptions,
+      abortError: (name) => abortedError('remove', name as string),
+    });
+  }
+
+  // ---- test hooks -------------------------------------------------------
+
+  /** Register a backing block device (a disk or loop device) at `path`. */
+  addBlockDevice(
+    path: string,
+    sizeSectors: number,
+    majorMinor?: { major: number; minor: number },
+  ): BlockDeviceInfo {
+    const device = {
+      major: majorMinor?.major ?? LOOP_MAJOR,
+      minor: majorMinor?.minor ?? this.nextLoopMinor++,
+      sizeSectors,
+    };
+    this.blockDevices.set(path, device);
+    return { path, majorMinor: `${device.major}:${device.minor}`, sizeSectors };
+  }
+
+  /** Make `path` vanish (a disk unplugged); tables already loaded keep their reference. */
+  removeBlockDevice(path: string): void {
+    this.blockDevices.delete(path);
+  }
+
+  /** Create a device as another tool would (no or foreign UUID), bypassing ownership checks. */
+  addForeignDevice(name: string, uuid: string, table?: string): void {
+    if (this.devices.has(name)) throw new Error(`simulated device ${name} already exists`);
+    const device = this.newDevice(name, uuid);
+    if (table !== undefined)
+      device.live = constructTable(name, table, (ref) => this.resolve(ref), this.moduleLoaded);
+    this.devices.set(name, device);
+  }
+
+  /**
+   * Leave a half-done owned device, as `dmsetup create --notable` (and
+   * optionally a `load` without `resume`) would: what a crash mid-create leaves.
+   */
+  addHalfCreatedDevice(name: string, uuid: string, inactiveTable?: string): void {
+    if (this.devices.has(name)) throw new Error(`simulated device ${name} already exists`);
+    const device = this.newDevice(name, uuid);
+    if (inactiveTable !== undefined) {
+      device.inactive = constructTable(name, inactiveTable, (ref) => this.resolve(ref), this.moduleLoaded);
+    }
+    this.devices.set(name, device);
+  }
+
+  /** Hold a device open (like a mounted filesystem); returns the matching close. */
+  open(name: string): () => void {
+    const device = this.mustExist('open', name);
+    device.explicitOpens += 1;
+    let closed = false;
+    return () => {
+      if (closed) return;
+      closed = true;
+      device.explicitOpens -= 1;
+    };
+  }
+
+  /** Record blocks the target remapped (spare_used and remapped grow together). */
+  injectRemappedBlocks(name: string, count: number): void {
+    const status = this.mustExist('injectRemappedBlocks', name).remapStatus;
+    status.remappedBlocks += count;
+    status.spareBlocksUsed += count;
+    status.metadataSequence += 1;
+    if (status.spareBlocksUsed >= status.spareBlocksTotal) status.health = 'spare_full';
+  }
+
+  /** Overwrite parts of a device's remap status (health, error counters, unknown keys...). */
+  setRemapStatus(name: string, change: Partial<RemapStatus>): void {
+    const device = this.mustExist('setRemapStatus', name);
+    device.remapStatus = { ...device.remapStatus, ...change };
+  }
+
+  setModuleInstalled(installed: boolean): void {
+    this.moduleInstalled = installed;
+  }
+
+  /** Answer `message` calls to remap devices (default: every message is refused with EINVAL). */
+  onMessage(handler: MessageHandler): void {
+    this.messageHandler = handler;
+  }
+
+  /** Shorthand for faults.fail(). */
+  failNext(operation: SimulatedOperation, spec?: FaultSpec): void {
+    this.faults.fail(operation, spec);
+  }
+
+  /** Shorthand for faults.crashAt(). */
+  crashAt(operation: SimulatedOperation, step: CrashStep, device?: string): void {
+    this.faults.crashAt(operation, step, device);
+  }
+
+  /** Total process-equivalents run so far. */
+  get totalCalls(): number {
+    return Object.values(this.calls).reduce((sum, count) => sum + count, 0);
+  }
+
+  // ---- KernelAdapter ----------------------------------------------------
+
+  async observe(signal?: AbortSignal): Promise<KernelObservation> {
+    await this.faults.enter('observe', undefined, signal);
+    this.calls.observe += 1;
+    const devices = [...this.devices.values()]
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .map((device) => this.observeDevice(device));
+    this.faults.crashIfArmed('observe', 'after', undefined);
+    return { moduleLoaded: this.moduleLoaded, devices };
+  }
+
+  async inspectBlockDevice(path: string, signal?: AbortSignal): Promise<BlockDeviceInfo | undefined> {
+    await this.faults.enter('inspectBlockDevice', path, signal);
+    this.calls.inspectBlockDevice += 1;
+    const device = this.resolve(path);
+    return device && { path, majorMinor: `${device.major}:${device.minor}`, sizeSectors: device.sizeSectors };
+  }
+
+  async loadModule(signal?: AbortSignal): Promise<void> {
+    await this.faults.enter('loadModule', undefined, signal);
+    if (this.moduleLoaded) return; // the real adapter checks first and runs no modprobe
+    this.calls.loadModule += 1;
+    if (!this.moduleInstalled) {
+      throw new KernelError(`modprobe: module ${MODULE_NAME} not found`, 'loadModule', undefined, 'ENOENT');
+    }
+    this.moduleLoaded = true;
+    this.faults.crashIfArmed('loadModule', 'after', undefined);
+  }
+
+  async create(desired: DesiredTable, signal?: AbortSignal): Promise<void> {
+    if (!isOwnedUuid(desired.uuid)) throw notOwnedError('create', desired.name, desired.uuid);
+    await this.faults.enter('create', desired.name, signal);
+    return this.createQueue.submit(desired, signal);
+  }
+
+  async load(desired: DesiredTable, signal?: AbortSignal): Promise<void> {
+    const device = this.mustBeOwned('load', desired.name);
+    await this.faults.enter('load', desired.name, signal);
+    this.calls.load += 1;
+    device.inactive = constructTable(
+      desired.name,
+      desired.table,
+      (ref) => this.resolve(ref),
+      this.moduleLoaded,
+    );
+    this.faults.crashIfArmed('load', 'after', desired.name);
+  }
+
+  async suspend(name: string, signal?: AbortSignal): Promise<void> {
+    const device = this.mustBeOwned('suspend', name);
+    await this.faults.enter('suspend', name, signal);
+    this.calls.suspend += 1;
+    device.suspended = true;
+    this.faults.crashIfArmed('suspend', 'after', name);
+  }
+
+  async resume(name: string, signal?: AbortSignal): Promise<void> {
+    const device = this.mustBeOwned('resume', name);
+    await this.faults.enter('resume', name, signal);
+    this.calls.resume += 1;
+    this.resumeDevice(device);
+    this.faults.crashIfArmed('resume', 'after', name);
+  }
+
+  async clearInactive(name: string, signal?: AbortSignal): Promise<void> {
+    const device = this.mustBeOwned('clearInactive', name);
+    await this.faults.enter('clearInactive', name, signal);
+    this.calls.clearInactive += 1;
+    delete device.inactive;
+    this.faults.crashIfArmed('clearInactive', 'after', name);
+  }
+
+  async remove(name: string, signal?: AbortSignal): Promise<void> {
+    this.mustBeOwned('remove', name);
+    await this.faults.enter('remove', name, signal);
+    return this.removeQueue.submit(name, signal);
+  }
+
+  async message(name: string, args: string[], signal?: AbortSignal): Promise<string> {
+    const device = this.mustBeOwned('message', name);
+    await this.faults.enter('message', name, signal);
+    this.calls.message += 1;
+    const live = device.live;
+    if (!live) throw new KernelError(`message ${name}: device has no live table`, 'message', name, 'EINVAL');
+    if (live[0]?.targetType !== TARGET_NAME || !this.messageHandler) {
+      throw new KernelError(
+        `message ${name}: target does not accept "${args.join(' ')}"`,
+        'message',
+        name,
+        'EINVAL',
+      );
+    }
+    return this.messageHandler(name, args);
+  }
+
+  // ---- internals --------------------------------------------------------
+
+  private createBatch(items: readonly DesiredTable[]): Promise<ItemOutcome<void>[]> {
+    this.calls.create += 1;
+    this.batches.create.push(items.map((item) => item.name));
+    const outcomes = items.map((item): ItemOutcome<void> => {
+      try {
+        this.createOne(item);
+        return { ok: true, value: undefined };
+      } catch (error) {
+        if (!(error instanceof KernelError)) throw error; // a SimulatedCrash ends the whole batch
+        return { ok: false, error };
+      }
+    });
+    return Promise.resolve(outcomes);
+  }
+
+  /** The three steps `dmsetup create` takes, with the crash points between them. */
+  private createOne(item: DesiredTable): void {
+    const holder = this.devices.get(item.name);
+    if (holder) {
+      if (!isOwnedUuid(holder.uuid)) throw notOwnedError('create', item.name, holder.uuid);
+      throw new KernelError(
+        `create ${item.name}: a device with this name exists`,
+        'create',
+        item.name,
+        'EEXIST',
+      );
+    }
+    const uuidHolder = [...this.devices.values()].find((device) => device.uuid === item.uuid);
+    if (uuidHolder) {
+      throw new KernelError(
+        `create ${item.name}: UUID ${item.uuid} is used by ${uuidHolder.name}`,
+        'create',
+        item.name,
+        'EEXIST',
+      );
+    }
+    // Validate before creating: dmsetup removes the device again when its table
+    // fails to load, so a bad table leaves nothing behind.
+    const table = constructTable(item.name, item.table, (ref) => this.resolve(ref), this.moduleLoaded);
+    const device = this.newDevice(item.name, item.uuid);
+    this.devices.set(item.name, device);
+    this.faults.crashIfArmed('create', 'afterCreate', item.name);
+    device.inactive = table;
+    this.faults.crashIfArmed('create', 'afterLoad', item.name);
+    this.resumeDevice(device);
+    this.faults.crashIfArmed('create', 'after', item.name);
+  }
+
+  private removeBatch(names: readonly string[]): Promise<ItemOutcome<void>[]> {
+    this.calls.remove += 1;
+    this.batches.remove.push([...names]);
+    const outcomes = names.map((name): ItemOutcome<void> => {
+      const device = this.devices.get(name);
+      if (!device) return { ok: false, error: noSuchDeviceError('remove', name) };
+      if (!isOwnedUuid(device.uuid)) return { ok: false, error: notOwnedError('remove', name, device.uuid) };
+      const openCount = this.openCount(device);
+      if (openCount > 0) {
+        return {
+          ok: false,
+          error: new KernelError(`remove ${name}: device is open (${openCount})`, 'remove', name, 'EBUSY'),
+        };
+      }
+      this.devices.delete(name);
+      this.faults.crashIfArmed('remove', 'after', name);
+      return { ok: true, value: undefined };
+    });
+    return Promise.resolve(outcomes);
+  }
+
+  /** device-mapper's resume: swap in an inactive table (suspending first if needed), then unsuspend. */
+  private resumeDevice(device: SimDevice): void {
+    if (device.inactive) {
+      const hadRemap = device.live?.[0]?.targetType === TARGET_NAME;
+      device.live = device.inactive;
+      delete device.inactive;
+      if (!hadRemap) device.remapStatus = this.freshRemapStatus(device.live);
+      else device.remapStatus.spareBlocksTotal = this.freshRemapStatus(device.live).spareBlocksTotal;
+      device.suspended = false;
+      return;
+    }
+    if (device.suspended && !device.live) {
+      throw new KernelError(`resume ${device.name}: no table to resume`, 'resume', device.name, 'EINVAL');
+    }
+    device.suspended = false;
+  }
+
+  private observeDevice(device: SimDevice): ObservedDevice {
+    const table = device.live ?? [];
+    const observed: ObservedDevice = {
+      name: device.name,
+      uuid: device.uuid,
+      owned: isOwnedUuid(device.uuid),
+      major: DM_MAJOR,
+      minor: device.minor,
+      suspended: device.suspended,
+      hasInactiveTable: device.inactive !== undefined,
+      hasLiveTable: device.live !== undefined,
+      openCount: this.openCount(device),
+      table: table.map((line) => ({ ...line })),
+    };
+    const only = table.length === 1 ? table[0] : undefined;
+    if (only?.targetType === TARGET_NAME) {
+      // Round-trip through the printed form, exactly as the real adapter parses dmsetup's output.
+      observed.remap = {
+        table: parseRemapTable(only),
+        status: parseRemapStatus(formatRemapStatus(device.remapStatus)),
+      };
+    }
+    return observed;
+  }
+
+  /** Explicit opens plus every table (live or inactive) of another device that references this one. */
+  private openCount(device: SimDevice): number {
+    const self = `${DM_MAJOR}:${device.minor}`;
+    let references = 0;
+    for (const other of this.devices.values()) {
+      for (const line of [...(other.live ?? []), ...(other.inactive ?? [])]) {
+        if (line.args.split(' ').includes(self)) references += 1;
+      }
+    }
+    return device.explicitOpens + references;
+  }
+
+  private resolve(reference: string): SimulatedBlockDevice | undefined {
+    const byPath = this.blockDevices.get(reference);
+    if (byPath) return byPath;
+    const dmName = reference.startsWith('/dev/mapper/') ? reference.slice('/dev/mapper/'.length) : undefined;
+    const dmDevice = dmName === undefined ? undefined : this.devices.get(dmName);
+    if (dmDevice) return this.asBlockDevice(dmDevice);
+    const match = /^(\d+):(\d+)$/.exec(reference);
+    if (!match) return undefined;
+    const [major, minor] = [Number(match[1]), Number(match[2])];
+    if (major === DM_MAJOR) {
+      const device = [...this.devices.values()].find((candidate) => candidate.minor === minor);
+      return device && this.asBlockDevice(device);
+    }
+    return [...this.blockDevices.values()].find((device) => device.major === major && device.minor === minor);
+  }
+
+  private asBlockDevice(device: SimDevice): SimulatedBlockDevice {
+    const sizeSectors = (device.live ?? []).reduce((sum, line) => sum + line.lengthSectors, 0);
+    return { major: DM_MAJOR, minor: device.minor, sizeSectors };
+  }
+
+  private freshRemapStatus(table: readonly TableLine[] | undefined): RemapStatus {
+    const line = table?.length === 1 && table[0]?.targetType === TARGET_NAME ? table[0] : undefined;
+    let spareBlocksTotal = 0;
+    if (line) {
+      const remap = parseRemapTable(line);
+      const spare = this.resolve(remap.spareDevice);
+      spareBlocksTotal = spare ? Math.floor(spare.sizeSectors / remap.blockSizeSectors) : 0;
+    }
+    return {
+      health: 'ok',
+      remappedBlocks: 0,
+      pendingBlocks: 0,
+      spareBlocksUsed: 0,
+      spareBlocksTotal,
+      readErrors: 0,
+      writeErrors: 0,
+      remapFailures: 0,
+      metadataSequence: 0,
+      extra: {},
+    };
+  }
+
+  private newDevice(name: string, uuid: string): SimDevice {
+    return {
+      name,
+      uuid,
+      minor: this.nextDmMinor++,
+      suspended: false,
+      explicitOpens: 0,
+      remapStatus: this.freshRemapStatus(undefined),
+    };
+  }
+
+  private mustExist(operation: string, name: string): SimDevice {
+    const device = this.devices.get(name);
+    if (!device) throw noSuchDeviceError(operation, name);
+    return device;
+  }
+
+  /** Every mutation checks ownership before anything else, as the real adapter does before running a process. */
+  private mustBeOwned(operation: string, name: string): SimDevice {
+    const device = this.mustExist(operation, name);
+    if (!isOwnedUuid(device.uuid)) throw notOwnedError(operation, name, device.uuid);
+    return device;
+  }
+
+  /** Target types the kernel knows right now (`dmsetup targets`). */
+  targets(): string[] {
+    return availableTargets(this.moduleLoaded);
+  }
+}

@@ -1,0 +1,419 @@
+/**
+ * The kernel adapter contract, as executable cases. The same list runs
+ * against SimulatedKernel (tests/contract/simulated.test.ts, in `npm test`)
+ * and against DmsetupKernel on a real kernel (tests/contract/run-real.ts, in
+ * the guest), so the simulator the reconciler's tests rely on cannot drift
+ * from what device-mapper really does.
+ */
+import assert from 'node:assert/strict';
+
+import { KernelError, OWNED_UUID_PREFIX, TARGET_NAME } from '../../reconciler/kernel/adapter.js';
+import type { BlockDeviceInfo, ObservedDevice } from '../../reconciler/kernel/adapter.js';
+import type { ContractCase, ContractFixture } from './fixture.js';
+
+const SIZE = 4096;
+
+function owned(name: string): string {
+  return `${OWNED_UUID_PREFIX}${name}`;
+}
+
+/** A table for an owned device: remap when the target is there, linear otherwise. */
+function ownedTable(
+  fixture: ContractFixture,
+  main: BlockDeviceInfo,
+  spare: BlockDeviceInfo,
+  length = SIZE,
+): string {
+  return fixture.remapAvailable
+    ? `0 ${length} ${TARGET_NAME} ${main.path} ${spare.path} 4 block_size 8 read_retries 3`
+    : `0 ${length} linear ${main.path} 0`;
+}
+
+async function find(fixture: ContractFixture, name: string): Promise<ObservedDevice | undefined> {
+  const observation = await fixture.kernel.observe();
+  return observation.devices.find((device) => device.name === name);
+}
+
+async function mustFind(fixture: ContractFixture, name: string): Promise<ObservedDevice> {
+  const device = await find(fixture, name);
+  assert.ok(device, `${name} should be observed`);
+  return device;
+}
+
+/** Awaits `promise`, asserting it rejects with a KernelError of `code` naming `device`. */
+async function rejectsWith(promise: Promise<unknown>, code: string, device?: string): Promise<KernelError> {
+  let caught: unknown;
+  try {
+    await promise;
+  } catch (error) {
+    caught = error;
+  }
+  assert.ok(caught instanceof KernelError, `expected a KernelError ${code}, got ${String(caught)}`);
+  assert.equal(caught.code, code, `expected code ${code}: ${caught.message}`);
+  if (device !== undefined) assert.equal(caught.device, device);
+  return caught;
+}
+
+async function backing(fixture: ContractFixture): Promise<{ main: BlockDeviceInfo; spare: BlockDeviceInfo }> {
+  return { main: await fixture.blockDevice(SIZE), spare: await fixture.blockDevice(1024) };
+}
+
+export const contractCases: ContractCase[] = [
+  {
+    name: 'create then observe shows an owned, live, resumed device with its table in major:minor form',
+    async run(fixture) {
+      const { main, spare } = await backing(fixture);
+      const name = fixture.uniqueName('create');
+      await fixture.kernel.create({ name, uuid: owned(name), table: ownedTable(fixture, main, spare) });
+      const device = await mustFind(fixture, name);
+      assert.equal(device.uuid, owned(name));
+      assert.equal(device.owned, true);
+      assert.equal(device.suspended, false);
+      assert.equal(device.hasLiveTable, true);
+      assert.equal(device.hasInactiveTable, false);
+      assert.equal(device.openCount, 0);
+      assert.equal(device.table.length, 1);
+      const [line] = device.table;
+      assert.equal(line?.startSector, 0);
+      assert.equal(line?.lengthSectors, SIZE);
+      if (fixture.remapAvailable) {
+        assert.equal(line?.targetType, TARGET_NAME);
+        assert.equal(line?.args, `${main.majorMinor} ${spare.majorMinor} 4 block_size 8 read_retries 3`);
+      } else {
+        assert.equal(line?.targetType, 'linear');
+        assert.equal(line?.args, `${main.majorMinor} 0`);
+        assert.equal(device.remap, undefined);
+      }
+    },
+  },
+  {
+    name: 'a remap device reports its parsed table and a healthy fresh status',
+    needsRemap: true,
+    async run(fixture) {
+      const { main, spare } = await backing(fixture);
+      const name = fixture.uniqueName('status');
+      await fixture.kernel.create({ name, uuid: owned(name), table: ownedTable(fixture, main, spare) });
+      const device = await mustFind(fixture, name);
+      assert.ok(device.remap, 'remap table/status should be parsed');
+      assert.deepEqual(device.remap.table, {
+        startSector: 0,
+        lengthSectors: SIZE,
+        mainDevice: main.majorMinor,
+        spareDevice: spare.majorMinor,
+        blockSizeSectors: 8,
+        readRetries: 3,
+      });
+      assert.equal(device.remap.status.health, 'ok');
+      assert.equal(device.remap.status.remappedBlocks, 0);
+      assert.equal(device.remap.status.spareBlocksUsed, 0);
+      assert.ok(device.remap.status.spareBlocksTotal > 0, 'spare capacity should be reported');
+    },
+  },
+  {
+    name: 'load puts a table in the inactive slot without touching the live one',
+    async run(fixture) {
+      const { main, spare } = await backing(fixture);
+      const name = fixture.uniqueName('inactive');
+      await fixture.kernel.create({ name, uuid: owned(name), table: ownedTable(fixture, main, spare) });
+      await fixture.kernel.load({
+        name,
+        uuid: owned(name),
+        table: ownedTable(fixture, main, spare, SIZE / 2),
+      });
+      const device = await mustFind(fixture, name);
+      assert.equal(device.hasInactiveTable, true);
+      assert.equal(device.hasLiveTable, true);
+      assert.equal(device.suspended, false);
+      assert.equal(device.table[0]?.lengthSectors, SIZE, 'live table unchanged until resume');
+    },
+  },
+  {
+    name: 'suspend then resume swaps the inactive table in',
+    async run(fixture) {
+      const { main, spare } = await backing(fixture);
+      const name = fixture.uniqueName('swap');
+      await fixture.kernel.create({ name, uuid: owned(name), table: ownedTable(fixture, main, spare) });
+      await fixture.kernel.load({
+        name,
+        uuid: owned(name),
+        table: ownedTable(fixture, main, spare, SIZE / 2),
+      });
+      await fixture.kernel.suspend(name);
+      const suspended = await mustFind(fixture, name);
+      assert.equal(suspended.suspended, true);
+      assert.equal(suspended.table[0]?.lengthSectors, SIZE);
+      await fixture.kernel.resume(name);
+      const resumed = await mustFind(fixture, name);
+      assert.equal(resumed.suspended, false);
+      assert.equal(resumed.hasInactiveTable, false);
+      assert.equal(resumed.table[0]?.lengthSectors, SIZE / 2);
+    },
+  },
+  {
+    name: 'clearInactive drops a loaded table and keeps the live one',
+    async run(fixture) {
+      const { main, spare } = await backing(fixture);
+      const name = fixture.uniqueName('clear');
+      await fixture.kernel.create({ name, uuid: owned(name), table: ownedTable(fixture, main, spare) });
+      await fixture.kernel.load({
+        name,
+        uuid: owned(name),
+        table: ownedTable(fixture, main, spare, SIZE / 2),
+      });
+      await fixture.kernel.clearInactive(name);
+      const device = await mustFind(fixture, name);
+      assert.equal(device.hasInactiveTable, false);
+      assert.equal(device.table[0]?.lengthSectors, SIZE);
+    },
+  },
+  {
+    name: 'create of an existing name fails with EEXIST and leaves the device as it was',
+    async run(fixture) {
+      const { main, spare } = await backing(fixture);
+      const name = fixture.uniqueName('exists');
+      await fixture.kernel.create({ name, uuid: owned(name), table: ownedTable(fixture, main, spare) });
+      const before = await mustFind(fixture, name);
+      await rejectsWith(
+        fixture.kernel.create({
+          name,
+          uuid: owned(`${name}-2`),
+          table: ownedTable(fixture, main, spare, SIZE / 2),
+        }),
+        'EEXIST',
+        name,
+      );
+      assert.deepEqual(await mustFind(fixture, name), before);
+    },
+  },
+  {
+    name: 'remove of an open device fails with EBUSY; after close it succeeds',
+    async run(fixture) {
+      const { main, spare } = await backing(fixture);
+      const name = fixture.uniqueName('busy');
+      await fixture.kernel.create({ name, uuid: owned(name), table: ownedTable(fixture, main, spare) });
+      const close = await fixture.holdOpen(name);
+      try {
+        assert.ok((await mustFind(fixture, name)).openCount >= 1, 'open count should show the holder');
+        await rejectsWith(fixture.kernel.remove(name), 'EBUSY', name);
+        assert.ok(await find(fixture, name), 'device must survive a refused remove');
+      } finally {
+        await close();
+      }
+      await fixture.kernel.remove(name);
+      assert.equal(await find(fixture, name), undefined);
+    },
+  },
+  {
+    name: 'remove of a missing device fails with ENXIO',
+    async run(fixture) {
+      await rejectsWith(fixture.kernel.remove(fixture.uniqueName('missing')), 'ENXIO');
+    },
+  },
+  {
+    name: 'every mutation of a foreign device is refused with ENOTOWNED and the device is unchanged',
+    async run(fixture) {
+      const { main, spare } = await backing(fixture);
+      const foreign = fixture.uniqueName('foreign');
+      const bare = fixture.uniqueName('bare');
+      await fixture.createForeign(foreign, `FOREIGN-${foreign}`, `0 ${SIZE} linear ${main.path} 0`);
+      await fixture.createForeign(bare, '', `0 ${spare.sizeSectors} linear ${spare.path} 0`);
+      for (const name of [foreign, bare]) {
+        const before = await mustFind(fixture, name);
+        assert.equal(before.owned, false);
+        const desired = { name, uuid: owned(name), table: `0 ${SIZE / 2} linear ${main.path} 0` };
+        await rejectsWith(fixture.kernel.create(desired), 'ENOTOWNED', name);
+        await rejectsWith(fixture.kernel.load(desired), 'ENOTOWNED', name);
+        await rejectsWith(fixture.kernel.suspend(name), 'ENOTOWNED', name);
+        await rejectsWith(fixture.kernel.resume(name), 'ENOTOWNED', name);
+        await rejectsWith(fixture.kernel.clearInactive(name), 'ENOTOWNED', name);
+        await rejectsWith(fixture.kernel.remove(name), 'ENOTOWNED', name);
+        await rejectsWith(fixture.kernel.message(name, ['stats']), 'ENOTOWNED', name);
+        assert.deepEqual(await mustFind(fixture, name), before);
+      }
+    },
+  },
+  {
+    name: 'create with a UUID lacking the owned prefix is refused before anything happens',
+    async run(fixture) {
+      const { main, spare } = await backing(fixture);
+      const name = fixture.uniqueName('badid');
+      const createsBefore = fixture.processCount('create');
+      await rejectsWith(
+        fixture.kernel.create({ name, uuid: `OTHER-${name}`, table: ownedTable(fixture, main, spare) }),
+        'ENOTOWNED',
+        name,
+      );
+      assert.equal(fixture.processCount('create'), createsBefore, 'no create process may run');
+      assert.equal(await find(fixture, name), undefined);
+    },
+  },
+  {
+    name: 'concurrent creates are coalesced into one create process',
+    async run(fixture) {
+      const names = [1, 2, 3].map((index) => fixture.uniqueName(`batch${index}`));
+      const tables = await Promise.all(
+        names.map(async () => {
+          const { main, spare } = await backing(fixture);
+          return ownedTable(fixture, main, spare);
+        }),
+      );
+      const before = fixture.processCount('create');
+      await Promise.all(
+        names.map((name, index) => fixture.kernel.create({ name, uuid: owned(name), table: tables[index]! })),
+      );
+      assert.equal(fixture.processCount('create') - before, 1, 'one process for the whole batch');
+      const observed = await fixture.kernel.observe();
+      for (const name of names) {
+        assert.ok(
+          observed.devices.some((device) => device.name === name && device.hasLiveTable),
+          `${name} created`,
+        );
+      }
+    },
+  },
+  {
+    name: 'in a coalesced batch with one invalid device, each caller gets its own outcome',
+    async run(fixture) {
+      const good = [fixture.uniqueName('good1'), fixture.uniqueName('good2')];
+      const bad = fixture.uniqueName('bad');
+      const { main, spare } = await backing(fixture);
+      const other = await backing(fixture);
+      const missing = fixture.remapAvailable
+        ? `0 ${SIZE} ${TARGET_NAME} 259:999 ${spare.path} 0`
+        : `0 ${SIZE} linear 259:999 0`;
+      const results = await Promise.allSettled([
+        fixture.kernel.create({
+          name: good[0]!,
+          uuid: owned(good[0]!),
+          table: ownedTable(fixture, main, spare),
+        }),
+        fixture.kernel.create({ name: bad, uuid: owned(bad), table: missing }),
+        fixture.kernel.create({
+          name: good[1]!,
+          uuid: owned(good[1]!),
+          table: ownedTable(fixture, other.main, other.spare),
+        }),
+      ]);
+      assert.equal(
+        results[0]?.status,
+        'fulfilled',
+        `good1: ${String((results[0] as PromiseRejectedResult).reason)}`,
+      );
+      assert.equal(
+        results[2]?.status,
+        'fulfilled',
+        `good2: ${String((results[2] as PromiseRejectedResult).reason)}`,
+      );
+      assert.equal(results[1]?.status, 'rejected');
+      const reason = (results[1]).reason as unknown;
+      assert.ok(reason instanceof KernelError, String(reason));
+      assert.equal(reason.device, bad);
+      assert.ok(['ENXIO', 'EINVAL'].includes(reason.code), `code ${reason.code}: ${reason.message}`);
+      assert.equal(await find(fixture, bad), undefined, 'a failed create leaves nothing behind');
+      for (const name of good) assert.ok(await find(fixture, name), `${name} created`);
+    },
+  },
+  {
+    name: 'concurrent removes are coalesced into one remove process',
+    async run(fixture) {
+      const names = [fixture.uniqueName('rm1'), fixture.uniqueName('rm2')];
+      for (const name of names) {
+        const { main, spare } = await backing(fixture);
+        await fixture.kernel.create({ name, uuid: owned(name), table: ownedTable(fixture, main, spare) });
+      }
+      const before = fixture.processCount('remove');
+      await Promise.all(names.map((name) => fixture.kernel.remove(name)));
+      assert.equal(fixture.processCount('remove') - before, 1);
+      for (const name of names) assert.equal(await find(fixture, name), undefined);
+    },
+  },
+  {
+    name: 'a device created without a table is visible as half-done and can be finished',
+    async run(fixture) {
+      const { main, spare } = await backing(fixture);
+      const empty = fixture.uniqueName('notable');
+      const loaded = fixture.uniqueName('loaded');
+      await fixture.createHalfDone(empty, owned(empty));
+      await fixture.createHalfDone(loaded, owned(loaded), ownedTable(fixture, main, spare));
+      const emptyDevice = await mustFind(fixture, empty);
+      assert.equal(emptyDevice.owned, true);
+      assert.equal(emptyDevice.hasLiveTable, false);
+      assert.equal(emptyDevice.hasInactiveTable, false);
+      assert.deepEqual(emptyDevice.table, []);
+      const loadedDevice = await mustFind(fixture, loaded);
+      assert.equal(loadedDevice.hasLiveTable, false);
+      assert.equal(loadedDevice.hasInactiveTable, true);
+      await fixture.kernel.resume(loaded);
+      const finished = await mustFind(fixture, loaded);
+      assert.equal(finished.hasLiveTable, true);
+      assert.equal(finished.hasInactiveTable, false);
+      assert.equal(finished.suspended, false);
+      await fixture.kernel.remove(empty);
+      assert.equal(await find(fixture, empty), undefined);
+    },
+  },
+  {
+    name: 'load of a table whose backing device does not exist fails and leaves the slot empty',
+    async run(fixture) {
+      const { main, spare } = await backing(fixture);
+      const name = fixture.uniqueName('nodev');
+      await fixture.kernel.create({ name, uuid: owned(name), table: ownedTable(fixture, main, spare) });
+      await rejectsWith(
+        fixture.kernel.load({ name, uuid: owned(name), table: `0 ${SIZE} linear 259:999 0` }),
+        'ENXIO',
+        name,
+      );
+      assert.equal((await mustFind(fixture, name)).hasInactiveTable, false);
+    },
+  },
+  {
+    name: 'mutations of a missing device fail with ENXIO',
+    async run(fixture) {
+      const name = fixture.uniqueName('ghost');
+      await rejectsWith(fixture.kernel.suspend(name), 'ENXIO', name);
+      await rejectsWith(fixture.kernel.resume(name), 'ENXIO', name);
+      await rejectsWith(fixture.kernel.load({ name, uuid: owned(name), table: '0 8 zero' }), 'ENXIO', name);
+    },
+  },
+  {
+    name: 'inspectBlockDevice reports major:minor and size, and undefined for a missing path',
+    async run(fixture) {
+      const device = await fixture.blockDevice(2048);
+      const info = await fixture.kernel.inspectBlockDevice(device.path);
+      assert.deepEqual(info, { path: device.path, majorMinor: device.majorMinor, sizeSectors: 2048 });
+      assert.equal(
+        await fixture.kernel.inspectBlockDevice('/dev/dm-remap-contract-no-such-device'),
+        undefined,
+      );
+    },
+  },
+  {
+    name: 'loadModule is idempotent: once the target is registered no modprobe runs',
+    needsRemap: true,
+    async run(fixture) {
+      await fixture.kernel.loadModule();
+      const before = fixture.processCount('modprobe');
+      await fixture.kernel.loadModule();
+      assert.equal(fixture.processCount('modprobe'), before);
+      assert.equal((await fixture.kernel.observe()).moduleLoaded, true);
+    },
+  },
+  {
+    name: 'an already aborted signal makes create fail with ECANCELED and create nothing',
+    async run(fixture) {
+      const { main, spare } = await backing(fixture);
+      const name = fixture.uniqueName('abort');
+      const controller = new AbortController();
+      controller.abort();
+      await rejectsWith(
+        fixture.kernel.create(
+          { name, uuid: owned(name), table: ownedTable(fixture, main, spare) },
+          controller.signal,
+        ),
+        'ECANCELED',
+        name,
+      );
+      assert.equal(await find(fixture, name), undefined);
+    },
+  },
+];

@@ -20,7 +20,7 @@ import { LastGoodSpecs } from './lastGood.js';
 import { observeWorld } from './world.js';
 import { plan, planDevice, plannedDeviceNames } from './plan.js';
 import type { Operation, Plan, PlanInput } from './plan.js';
-import { provideKernelEffects } from './effects.js';
+import { provideKernelEffects, withTimeout } from './effects.js';
 import type { StepHook } from './effects.js';
 
 /** Where specs come from (the config dir in production; memory in tests). */
@@ -189,13 +189,31 @@ export class Controller {
       this.options.logger.error(`not acting on any device: ${this.refusal}`, { operation: 'loadSpecs' });
       return;
     }
-    const observation = await this.session.observe();
-    const names = plannedDeviceNames({ ...this.loaded, specs: this.loaded.devices, observation });
+    const names = await this.namesToReconcile();
     const now = Date.now();
     for (const name of new Set([...names, ...this.actors.keys()])) {
       const actor = this.actors.get(name);
       if (!actor) this.spawn(name);
       else actor.send({ type: changed.has(name) ? 'device.specChanged' : 'device.reconcile', now });
+    }
+  }
+
+  /**
+   * Declared names plus owned devices the kernel shows. When the kernel cannot
+   * be observed, the declared devices are still woken (each observes and
+   * backs off on its own) and undeclared ones wait for the next pass.
+   */
+  private async namesToReconcile(): Promise<string[]> {
+    const declared = { ...this.loaded, specs: this.loaded.devices };
+    try {
+      const timeoutMs = this.options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
+      const observation = await withTimeout('observe', new AbortController().signal, timeoutMs, (signal) =>
+        this.session.observe(signal),
+      );
+      return plannedDeviceNames({ ...declared, observation });
+    } catch (error) {
+      this.options.logger.warn(`cannot observe the kernel: ${String(error)}`, { operation: 'observe' });
+      return plannedDeviceNames({ ...declared, observation: { moduleLoaded: false, devices: [] } });
     }
   }
 

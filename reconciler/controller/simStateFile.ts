@@ -1,0 +1,104 @@
+/**
+ * A SimulatedKernel kept in a JSON file between command runs, so the CLI's
+ * end-to-end tests can run `plan`, `apply` and `run` as real processes
+ * against one simulated kernel (`--kernel sim:FILE`). The file is rebuilt
+ * into a kernel through the simulator's own calls and test hooks, and written
+ * back from an observation when the command ends.
+ */
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { SimulatedKernel } from '../kernel/simulated.js';
+import type { KernelObservation } from '../kernel/adapter.js';
+import { formatTableLine } from '../kernel/table.js';
+
+export interface SimBlockDeviceState {
+  path: string;
+  sizeSectors: number;
+  major: number;
+  minor: number;
+}
+
+export interface SimDeviceState {
+  name: string;
+  uuid: string;
+  /** Live table as `dmsetup table` prints it; absent for a device created without one. */
+  table?: string;
+  /** A table waiting in the inactive slot (kernels do not print it, so write-back keeps the one it was given). */
+  inactiveTable?: string;
+  suspended?: boolean;
+  openCount?: number;
+  remappedBlocks?: number;
+  pendingBlocks?: number;
+}
+
+export interface SimState {
+  moduleLoaded?: boolean;
+  moduleInstalled?: boolean;
+  blockDevices: SimBlockDeviceState[];
+  devices: SimDeviceState[];
+}
+
+const OWNED_PREFIX = 'DMREMAP-';
+
+export async function readSimState(file: string): Promise<SimState> {
+  return JSON.parse(await readFile(file, 'utf8')) as SimState;
+}
+
+/** Build a kernel in `state`; restoring runs before any fault is armed, so it cannot fail half-way. */
+export async function simulatedKernelFrom(state: SimState): Promise<SimulatedKernel> {
+  const kernel = new SimulatedKernel({
+    moduleLoaded: state.moduleLoaded ?? true,
+    moduleInstalled: state.moduleInstalled ?? true,
+    batchWindowMs: 0,
+  });
+  for (const device of state.blockDevices) {
+    kernel.addBlockDevice(device.path, device.sizeSectors, { major: device.major, minor: device.minor });
+  }
+  for (const device of state.devices) {
+    const owned = device.uuid.startsWith(OWNED_PREFIX);
+    if (!owned) kernel.addForeignDevice(device.name, device.uuid, device.table);
+    else if (device.table === undefined) {
+      kernel.addHalfCreatedDevice(device.name, device.uuid, device.inactiveTable);
+    } else {
+      await kernel.create({ name: device.name, uuid: device.uuid, table: device.table });
+      if (device.inactiveTable !== undefined) {
+        await kernel.load({ name: device.name, uuid: device.uuid, table: device.inactiveTable });
+      }
+      if (device.suspended) await kernel.suspend(device.name);
+    }
+    for (let opens = 0; opens < (device.openCount ?? 0); opens += 1) kernel.open(device.name);
+    if (device.remappedBlocks) kernel.injectRemappedBlocks(device.name, device.remappedBlocks);
+    if (device.pendingBlocks) kernel.setRemapStatus(device.name, { pendingBlocks: device.pendingBlocks });
+  }
+  return kernel;
+}
+
+/** The state an observation shows, keeping the block devices (which the kernel does not list) from `previous`. */
+export function simStateOf(observation: KernelObservation, previous: SimState): SimState {
+  const inactiveBefore = new Map(previous.devices.map((device) => [device.name, device.inactiveTable]));
+  return {
+    ...previous,
+    moduleLoaded: observation.moduleLoaded,
+    devices: observation.devices.map((device) => {
+      const table = device.hasLiveTable ? device.table.map(formatTableLine).join('\n') : undefined;
+      // Unknown inactive content: the live table stands in, which keeps "something is loaded" true.
+      const inactiveTable = device.hasInactiveTable ? (inactiveBefore.get(device.name) ?? table) : undefined;
+      return {
+        name: device.name,
+        uuid: device.uuid,
+        ...(table !== undefined ? { table } : {}),
+        ...(inactiveTable !== undefined ? { inactiveTable } : {}),
+        suspended: device.suspended,
+        openCount: device.openCount,
+        remappedBlocks: device.remap?.status.remappedBlocks ?? 0,
+        pendingBlocks: device.remap?.status.pendingBlocks ?? 0,
+      };
+    }),
+  };
+}
+
+/** Write atomically: a test reading the file never sees half of it. */
+export async function writeSimState(file: string, state: SimState): Promise<void> {
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, JSON.stringify(state, null, 2) + '\n');
+  await rename(temporary, file);
+}

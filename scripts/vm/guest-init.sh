@@ -23,6 +23,11 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
+# bash process substitution (<(...)) and /dev/stdin need these.
+ln -sf /proc/self/fd /dev/fd
+ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 mount -t tmpfs -o mode=1777,size=50% tmpfs /tmp
 mount -t tmpfs -o mode=0755 tmpfs /run
@@ -34,6 +39,8 @@ modprobe 9pnet_virtio && modprobe 9p || fatal "cannot load 9p"
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 rig /rig || fatal "cannot mount the control share"
 [ -f /rig/env ] || fatal "no /rig/env"
 . /rig/env
+# Tests may want the checkout's path (it is also their cwd).
+export DM_REMAP_CHECKOUT
 
 mkdir -p "$DM_REMAP_CHECKOUT"
 # cache=loose: the checkout is read-mostly and nobody changes it under a run;

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# npm run test:guest: everything that needs a real kernel. Builds dm-remap.ko
+# for both kernels (W=1, warnings fail), compiles the TypeScript (guest tests
+# run the CLI from dist/), runs the rig's own failure-handling tests
+# (tests/rig.test.ts), then each tests/guest/*.sh in its own fresh guest.
+# Ends with the line "guest: N passed, N failed".
+#
+# Usage: npm run test:guest [-- [--kernel K] [--jobs N] [TEST.sh...]]
+#   --kernel K   boot K for every guest test (default 6.1; see guest.sh)
+#   --jobs N     run N guests at once (default: number of CPUs, at most 4);
+#                each test's output is printed as a block when it ends
+#   TEST.sh      run only these guest scripts (default tests/guest/*.sh)
+#
+# A guest script declares what it needs in header comments:
+#   # guest: --disk main=64M --disk spare=16M      options for guest.sh
+#   # guest-boots: 2    boot N times on the same --state-dir (a reboot test);
+#                       the script gets the boot number (1..N) as argument
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+
+kernel_args=()
+jobs="$(nproc)"
+((jobs <= 4)) || jobs=4
+tests=()
+while (($#)); do
+	case "$1" in
+	--kernel) kernel_args=(--kernel "${2:?}") && shift ;;
+	--jobs) jobs="${2:?}" && shift ;;
+	-*) echo "guest-tests: unknown option $1" >&2 && exit 2 ;;
+	*) tests+=("$1") ;;
+	esac
+	shift
+done
+if ((${#tests[@]} == 0)); then
+	shopt -s nullglob
+	tests=(tests/guest/*.sh)
+	shopt -u nullglob
+fi
+
+results_dir="$(mktemp -d "${TMPDIR:-/tmp}/dm-remap-guest-tests.XXXXXX")"
+trap 'rm -rf "$results_dir"' EXIT
+passed=0
+failed=0
+failures=()
+
+record() {
+	local name="$1" status="$2"
+	if [[ "$status" == 0 ]]; then
+		passed=$((passed + 1))
+		echo "guest-tests: PASS $name"
+	else
+		failed=$((failed + 1))
+		failures+=("$name")
+		echo "guest-tests: FAIL $name (exit $status)"
+	fi
+}
+
+# A header value of SCRIPT, e.g. header_value FILE guest -> "--disk a=1M".
+header_value() {
+	sed -n "s/^# $2: //p" "$1" | head -n1
+}
+
+# Runs one guest script (all its boots) and leaves its log and status in
+# results_dir. Runs in the background, so it must not touch the counters.
+run_guest_test() {
+	local script="$1" id="$2" state boots boot status=0 started=$SECONDS
+	local -a options=()
+	read -r -a options <<<"$(header_value "$script" guest)"
+	boots="$(header_value "$script" guest-boots)"
+	boots="${boots:-1}"
+	state="$(mktemp -d "$results_dir/state.XXXXXX")"
+	{
+		for ((boot = 1; boot <= boots; boot++)); do
+			echo "guest-tests: --- $script (boot $boot of $boots)"
+			if ((boots > 1)); then
+				bash scripts/vm/guest.sh "${kernel_args[@]}" --state-dir "$state" "${options[@]}" "$script" "$boot" || status=$?
+			else
+				bash scripts/vm/guest.sh "${kernel_args[@]}" --state-dir "$state" "${options[@]}" "$script" || status=$?
+			fi
+			((status == 0)) || break
+		done
+		echo "guest-tests: --- $script took $((SECONDS - started)) s"
+	} >"$results_dir/$id.log" 2>&1
+	rm -rf "$state"
+	echo "$status" >"$results_dir/$id.status"
+}
+
+started=$SECONDS
+
+for kernel in 6.1 6.12; do
+	status=0
+	bash scripts/kmod-build.sh --quiet "$kernel" >/dev/null || status=$?
+	record "kmod build ($kernel, W=1)" "$status"
+done
+
+status=0
+npx tsc -p tsconfig.json || status=$?
+record "TypeScript build (dist/ for the guest's dm-remap CLI)" "$status"
+
+status=0
+DM_REMAP_GUEST_TESTS=1 npx ava tests/rig.test.ts || status=$?
+record "rig failure handling (tests/rig.test.ts)" "$status"
+
+# Guest scripts, up to $jobs at a time; each prints its block when it ends.
+declare -A running=()
+print_finished() {
+	local id
+	for id in "${!running[@]}"; do
+		[[ -f "$results_dir/$id.status" ]] || continue
+		cat "$results_dir/$id.log"
+		record "${running[$id]}" "$(cat "$results_dir/$id.status")"
+		unset "running[$id]"
+	done
+}
+i=0
+for script in "${tests[@]}"; do
+	while ((${#running[@]} >= jobs)); do
+		wait -n || true
+		print_finished
+	done
+	i=$((i + 1))
+	running[$i]="$script"
+	run_guest_test "$script" "$i" &
+done
+wait || true
+print_finished
+
+echo "guest-tests: took $((SECONDS - started)) s${failures[*]:+; failed: ${failures[*]}}"
+echo "guest: $passed passed, $failed failed"
+((failed == 0))

@@ -1,0 +1,81 @@
+/**
+ * The guest runner's own failure handling (scripts/vm/guest.sh): qemu exits 0
+ * even when the guest panics, so each way a guest run can go wrong must turn
+ * into a failing exit status. Every test boots a real kernel under qemu
+ * (~10 s each), so they only run under `npm run test:guest`, which sets
+ * DM_REMAP_GUEST_TESTS=1; a plain `npm test` skips them.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import test from 'ava';
+
+const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const GUEST_RUNNER = 'scripts/vm/guest.sh';
+/** The runner's documented statuses for failures of the rig rather than the command. */
+const EXIT_TIMEOUT = 124;
+const EXIT_RIG_FAILURE = 125;
+
+const guestTest = process.env.DM_REMAP_GUEST_TESTS === '1' ? test : test.skip;
+
+interface GuestRun {
+  exitCode: number | null;
+  output: string;
+}
+
+/** Runs the guest runner (without dm-remap.ko: these tests are about the rig) and collects all it prints. */
+function runGuest(args: readonly string[]): Promise<GuestRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [GUEST_RUNNER, '--no-module', '--mem', '512', ...args], {
+      cwd: PROJECT_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.on('error', reject);
+    child.on('close', (exitCode) => {
+      resolve({ exitCode, output: Buffer.concat(chunks).toString('utf8') });
+    });
+  });
+}
+
+guestTest('a command that succeeds in the guest makes the run succeed', async (t) => {
+  const run = await runGuest(['sh', '-c', 'echo inside-the-guest; uname -r']);
+  t.is(run.exitCode, 0, run.output);
+  t.regex(run.output, /^inside-the-guest$/m);
+  t.regex(run.output, /^6\.1\.\d+-\d+-amd64$/m);
+});
+
+guestTest("the command's exit status is carried out of the guest", async (t) => {
+  const run = await runGuest(['sh', '-c', 'exit 7']);
+  t.is(run.exitCode, 7, run.output);
+  t.regex(run.output, /guest: exit status 7/);
+});
+
+guestTest('a guest that never finishes fails with the timeout status', async (t) => {
+  const run = await runGuest(['--timeout', '25', 'sleep', '1000']);
+  t.is(run.exitCode, EXIT_TIMEOUT, run.output);
+  t.regex(run.output, /FAILED: timed out after 25 s/);
+});
+
+guestTest('a kernel panic, which leaves no result behind, fails the run', async (t) => {
+  // sysrq "c" crashes the kernel on purpose; with panic=-1 the guest resets and
+  // qemu (-no-reboot) exits 0 without the guest ever writing its result.
+  const run = await runGuest(['sh', '-c', 'echo c > /proc/sysrq-trigger; sleep 60']);
+  t.is(run.exitCode, EXIT_RIG_FAILURE, run.output);
+  t.regex(run.output, /Kernel panic/);
+  t.regex(run.output, /FAILED: the guest never reported a result/);
+});
+
+guestTest('a kernel WARNING fails a command that itself passed', async (t) => {
+  // Written to the kernel log, this line is indistinguishable from a real WARN().
+  const run = await runGuest(['sh', '-c', 'echo "WARNING: CPU: 0 PID: 1 at rig.test injected" > /dev/kmsg']);
+  t.is(run.exitCode, EXIT_RIG_FAILURE, run.output);
+  t.regex(run.output, /the kernel reported problems:\n.*WARNING: CPU: 0 PID: 1 at rig\.test injected/);
+});
+
+guestTest('a command printing "WARNING:" itself is not mistaken for the kernel', async (t) => {
+  const run = await runGuest(['sh', '-c', 'echo "WARNING: this is test output, not the kernel"']);
+  t.is(run.exitCode, 0, run.output);
+  t.notRegex(run.output, /kernel reported problems/);
+});

@@ -252,14 +252,8 @@ function isLexerControlToken(token: string): boolean {
 }
 
 function positionOfOffset(text: string, offset: number): Position {
-  const lineCounter = new LineCounter();
-  let index = text.indexOf('\n');
-  while (index !== -1 && index < offset) {
-    lineCounter.addNewLine(index + 1);
-    index = text.indexOf('\n', index + 1);
-  }
-  const { line, col } = lineCounter.linePos(offset);
-  return { line, column: col };
+  const before = text.slice(0, offset);
+  return { line: before.split('\n').length, column: offset - before.lastIndexOf('\n') };
 }
 
 function nestingMessage(maxDepth: number): string {

@@ -1,0 +1,281 @@
+/** loadSpecs against real temporary directories: file selection, permissions, limits, device identities. */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import test from 'ava';
+import type { ExecutionContext } from 'ava';
+import { defaultConfigDir, loadSpecs } from '../../reconciler/spec/index.js';
+
+const run = promisify(execFile);
+
+async function tempDir(t: ExecutionContext): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dm-remap-spec-'));
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function write(dir: string, name: string, text: string | Buffer, mode = 0o644): Promise<string> {
+  const file = path.join(dir, name);
+  await fs.writeFile(file, text);
+  await fs.chmod(file, mode);
+  return file;
+}
+
+function spec(
+  name: string,
+  main = `/dev/disk/by-id/main-${name}`,
+  spare = `/dev/disk/by-id/spare-${name}`,
+): string {
+  return [
+    'apiVersion: dm-remap/v1alpha1',
+    'kind: RemapDevice',
+    'metadata:',
+    `  name: ${name}`,
+    'spec:',
+    `  mainDevice: ${main}`,
+    `  spareDevice: ${spare}`,
+    '',
+  ].join('\n');
+}
+
+const brief = (
+  diagnostics: { file: string; line?: number; column?: number; severity: string; code: string }[],
+) =>
+  diagnostics.map(
+    (d) => `${path.basename(d.file)}:${d.line ?? '-'}:${d.column ?? '-'} ${d.severity} ${d.code}`,
+  );
+
+test('a broken file loses only its own devices; the good files still load', async (t) => {
+  const dir = await tempDir(t);
+  await write(dir, '10-good.yaml', spec('alpha'));
+  await write(dir, '20-broken.yaml', spec('beta').replace('spareDevice', 'spareDevce'));
+  await write(dir, '30-good.yml', `${spec('gamma')}---\n${spec('delta')}`);
+
+  const result = await loadSpecs([dir]);
+
+  t.deepEqual(
+    result.devices.map((d) => d.name),
+    ['alpha', 'gamma', 'delta'],
+  );
+  t.deepEqual(brief(result.diagnostics), [
+    '20-broken.yaml:5:1 error missing-field',
+    '20-broken.yaml:7:3 error unknown-field',
+  ]);
+  t.deepEqual(
+    result.files.map((f) => [path.basename(f.file), f.status, f.devices]),
+    [
+      ['10-good.yaml', 'valid', ['alpha']],
+      ['20-broken.yaml', 'invalid', ['beta']],
+      ['30-good.yml', 'valid', ['gamma', 'delta']],
+    ],
+  );
+  t.deepEqual(result.devices[2]?.source, { file: path.join(dir, '30-good.yml'), line: 9, column: 1 });
+});
+
+test('hidden files, leftovers and other names in a directory are reported as ignored, not read', async (t) => {
+  const dir = await tempDir(t);
+  await write(dir, 'data.yaml', spec('data'));
+  const junk = '\0not yaml at all';
+  const leftovers = [
+    '.hidden.yaml',
+    'data.yaml~',
+    '.data.yaml.swp',
+    'data.yaml.swo',
+    '#data.yaml#',
+    'data.yaml.dpkg-dist',
+    'data.yaml.dpkg-old',
+    'data.yaml.dpkg-new',
+    'data.yaml.dpkg-tmp',
+    'data.yaml.rpmnew',
+    'data.yaml.rpmsave',
+    'data.yaml.ucf-dist',
+    'README',
+    'example.yaml.disabled',
+  ];
+  for (const name of leftovers) await write(dir, name, junk);
+  await fs.mkdir(path.join(dir, 'sub.yaml'));
+
+  const result = await loadSpecs([dir]);
+
+  t.deepEqual(result.diagnostics, []);
+  t.deepEqual(
+    result.devices.map((d) => d.name),
+    ['data'],
+  );
+  const ignored = result.files.filter((f) => f.status === 'ignored').map((f) => path.basename(f.file));
+  t.deepEqual(ignored.sort(), [...leftovers, 'sub.yaml'].sort());
+});
+
+test('a spec file writable by others is refused, naming the file and its mode', async (t) => {
+  const dir = await tempDir(t);
+  const file = await write(dir, 'data.yaml', spec('data'), 0o666);
+  await write(dir, 'other.yaml', spec('other'));
+
+  const result = await loadSpecs([dir]);
+
+  t.deepEqual(
+    result.devices.map((d) => d.name),
+    ['other'],
+  );
+  t.deepEqual(
+    result.diagnostics.map((d) => [d.file, d.severity, d.code, d.message]),
+    [
+      [
+        file,
+        'error',
+        'insecure-permissions',
+        `config file is writable by group and others (mode 0666); only root may be able to change device specs ` +
+          `(fix: chown root:root ${file} && chmod go-w ${file})`,
+      ],
+    ],
+  );
+  t.like(result.files[0], { file, status: 'invalid', devices: ['data'] });
+});
+
+test('allowInsecurePermissions turns the refusal into a warning and loads the file', async (t) => {
+  const dir = await tempDir(t);
+  await write(dir, 'data.yaml', spec('data'), 0o666);
+
+  const result = await loadSpecs([dir], { allowInsecurePermissions: true });
+
+  t.deepEqual(
+    result.devices.map((d) => d.name),
+    ['data'],
+  );
+  t.deepEqual(brief(result.diagnostics), ['data.yaml:-:- warning insecure-permissions']);
+  t.regex(result.diagnostics[0]?.message ?? '', /accepted because insecure permissions are allowed here$/);
+});
+
+test('a spec file owned by another user is refused even with mode 0644', async (t) => {
+  const dir = await tempDir(t);
+  const file = await write(dir, 'data.yaml', spec('data'));
+  await fs.chown(file, 1000, 1000);
+
+  const result = await loadSpecs([dir]);
+
+  t.deepEqual(result.devices, []);
+  t.is(
+    result.diagnostics[0]?.message.split(';')[0],
+    'config file is owned by uid 1000, not root (mode 0644)',
+  );
+});
+
+test('a world-writable config directory taints every file in it', async (t) => {
+  const dir = await tempDir(t);
+  await fs.chmod(dir, 0o777);
+  await write(dir, 'data.yaml', spec('data'));
+
+  const result = await loadSpecs([dir]);
+
+  t.deepEqual(result.devices, []);
+  t.deepEqual(brief(result.diagnostics), [
+    `${path.basename(dir)}:-:- error insecure-permissions`,
+    'data.yaml:-:- error insecure-permissions',
+  ]);
+  t.regex(
+    result.diagnostics[0]?.message ?? '',
+    /^config directory is writable by group and others \(mode 0777\)/,
+  );
+  t.is(result.diagnostics[1]?.message, 'not used because its directory is refused (see the directory error)');
+});
+
+test('a 10 MB file is refused without being read, and maxFileBytes lowers the limit', async (t) => {
+  const dir = await tempDir(t);
+  const big = await write(dir, 'big.yaml', Buffer.alloc(10 * 1024 * 1024, 0x61));
+  const small = await write(dir, 'small.yaml', spec('small'));
+
+  const defaults = await loadSpecs([big]);
+  t.deepEqual(
+    defaults.diagnostics.map((d) => [d.code, d.message]),
+    [['file-too-large', 'file is 10485760 bytes; spec files are limited to 1048576 bytes']],
+  );
+
+  const lowered = await loadSpecs([small], { maxFileBytes: 100 });
+  t.deepEqual(
+    lowered.diagnostics.map((d) => d.code),
+    ['file-too-large'],
+  );
+  t.deepEqual(lowered.devices, []);
+});
+
+test('missing paths and dangling symlinks are reported as not found', async (t) => {
+  const dir = await tempDir(t);
+  await fs.symlink(path.join(dir, 'nowhere.yaml'), path.join(dir, 'dangling.yaml'));
+  const missing = path.join(dir, 'missing');
+
+  const result = await loadSpecs([missing, dir]);
+
+  t.deepEqual(
+    result.diagnostics.map((d) => [path.basename(d.file), d.code, d.message]),
+    [
+      ['dangling.yaml', 'path-not-found', 'is a symbolic link to nothing'],
+      ['missing', 'path-not-found', 'no such file or directory'],
+    ],
+  );
+});
+
+test('two symlinks to one file count as one device', async (t) => {
+  const dir = await tempDir(t);
+  const disk = await write(dir, 'disk.img', 'x');
+  await fs.symlink(disk, path.join(dir, 'link-a'));
+  await fs.symlink(disk, path.join(dir, 'link-b'));
+  const specs = await tempDir(t);
+  await write(specs, 'a.yaml', spec('a', path.join(dir, 'link-a')));
+  await write(specs, 'b.yaml', spec('b', path.join(dir, 'link-b')));
+
+  const result = await loadSpecs([specs]);
+
+  t.deepEqual(result.devices, []);
+  t.deepEqual(brief(result.diagnostics), [
+    'a.yaml:6:15 error shared-device',
+    'b.yaml:6:15 error shared-device',
+  ]);
+});
+
+test('two block device nodes with the same major:minor are one device', async (t) => {
+  const dir = await tempDir(t);
+  const first = path.join(dir, 'blk-a');
+  const second = path.join(dir, 'blk-b');
+  // Nodes for a loop minor nothing uses: stat() sees their numbers, nothing opens them.
+  await run('mknod', [first, 'b', '7', '250']);
+  await run('mknod', [second, 'b', '7', '250']);
+  const specs = await tempDir(t);
+  await write(specs, 'a.yaml', spec('a', first, second));
+
+  const result = await loadSpecs([specs]);
+
+  t.deepEqual(result.devices, []);
+  t.deepEqual(
+    result.diagnostics.map((d) => [d.code, d.line, d.column, d.message]),
+    [
+      [
+        'same-main-and-spare',
+        7,
+        16,
+        `spec.spareDevice must be a different device from spec.mainDevice (${second} and ${first} are one device)`,
+      ],
+    ],
+  );
+});
+
+test('a file named twice is read once; an explicit file is read whatever its name', async (t) => {
+  const dir = await tempDir(t);
+  const file = await write(dir, 'data.conf', spec('data'));
+
+  const result = await loadSpecs([file, file]);
+
+  t.deepEqual(result.diagnostics, []);
+  t.deepEqual(
+    result.devices.map((d) => d.name),
+    ['data'],
+  );
+  t.is(result.files.length, 1);
+});
+
+test('the config dir comes from DM_REMAP_CONFIG_DIR, else /etc/dm-remap.d', (t) => {
+  t.is(defaultConfigDir({ DM_REMAP_CONFIG_DIR: '/srv/specs' }), '/srv/specs');
+  t.is(defaultConfigDir({ DM_REMAP_CONFIG_DIR: '' }), '/etc/dm-remap.d');
+  t.is(defaultConfigDir({}), '/etc/dm-remap.d');
+});

@@ -74,11 +74,12 @@ dm_swap_table() { # NAME TABLE
 
 # A lower device over DEV whose sectors in "FIRST:COUNT ..." return I/O errors
 # (linear + error segments); called again to change the bad ranges live.
+# Ranges may come in any order but must not overlap.
 error_table() { # DEV BAD_RANGES...
-	local dev="$1" size pos=0 first count
+	local dev="$1" size pos=0 first count range
 	shift
 	size="$(sectors_of "$dev")"
-	for range in "$@"; do
+	for range in $(printf '%s\n' "$@" | sort -t: -k1,1n); do
 		first="${range%%:*}"
 		count="${range##*:}"
 		if [ "$first" -gt "$pos" ]; then
@@ -98,13 +99,16 @@ set_errors() { # NAME DEV BAD_RANGES...
 	dm_swap_table "$name" "$(error_table "$@")"
 }
 
-# Writes COUNT sectors of SRC (a file) at SECTOR of DEV with O_DIRECT.
+# Writes COUNT sectors of SRC (a file, from SRC_SECTOR) at SECTOR of DEV as
+# one O_DIRECT write (one bio, unless the kernel splits it).
 write_at() { # DEV SECTOR COUNT SRC [SRC_SECTOR]
-	dd if="$4" of="$1" bs=512 seek="$2" skip="${5:-0}" count="$3" oflag=direct conv=notrunc status=none
+	dd if="$4" of="$1" bs=$(($3 * 512)) count=1 seek=$(($2 * 512)) skip=$((${5:-0} * 512)) \
+		iflag=skip_bytes oflag=direct,seek_bytes conv=notrunc status=none
 }
 
+# Reads COUNT sectors at SECTOR of DEV as one O_DIRECT read into file DST.
 read_at() { # DEV SECTOR COUNT DST
-	dd if="$1" of="$4" bs=512 skip="$2" count="$3" iflag=direct status=none
+	dd if="$1" of="$4" bs=$(($3 * 512)) count=1 skip=$(($2 * 512)) iflag=direct,skip_bytes status=none
 }
 
 kmod_cleanup() {

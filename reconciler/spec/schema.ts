@@ -14,8 +14,6 @@ import type { DeviceState, RemapDeviceManifest, RemovalPolicy } from './types.js
  */
 export const EXPECTED_KEYWORD = 'x-expected';
 
-export const remapDeviceSchema: Readonly<Record<string, unknown>> = schemaJson;
-
 let compiled: ValidateFunction<RemapDeviceManifest> | undefined;
 
 /** Compiled lazily once: compiling costs a few milliseconds that a --help should not pay. */

@@ -20,7 +20,8 @@ import {
   resolveConfigDir,
 } from '../options.js';
 import type { ConfigDirOptions, OutputOptions, PermissionOptions } from '../options.js';
-import { formatDiagnostic, isError, isIoDiagnostic, loadSpecs } from '../../spec/index.js';
+import { isError, isIoDiagnostic, loadSpecs } from '../../spec/index.js';
+import { printDiagnostics, summaryLine } from '../output.js';
 import type { LoadResult } from '../../spec/index.js';
 
 export interface ValidateOptions extends ConfigDirOptions, PermissionOptions, OutputOptions {
@@ -38,8 +39,8 @@ Permissions: the config dir and its files must be owned by root and not
 writable by group or others. This is enforced (an error) for the config dir;
 for explicit PATHs it is a warning unless --strict-permissions is given.
 
-Output: one line per problem, "file:line:col: error|warning: message", then a
-summary line. With --output json, one JSON object on stdout:
+Output: one line per problem on stderr, "file:line:col: error|warning: message",
+then a summary line on stdout. With --output json, one JSON object on stdout:
   {"devices": [DeviceSpec...], "diagnostics": [Diagnostic...], "files": [FileResult...]}
 where a Diagnostic is {severity, code, message, file, line?, column?, device?}
 and a FileResult is {file, status: "valid"|"invalid"|"ignored", devices: [name...]}.
@@ -100,29 +101,8 @@ export async function validate(paths: readonly string[], options: ValidateOption
 }
 
 function printText(result: LoadResult, quiet: boolean, io: CliIo): void {
-  for (const diagnostic of result.diagnostics) {
-    if (quiet && !isError(diagnostic)) continue;
-    io.stderr(`${formatDiagnostic(diagnostic)}\n`);
-  }
+  printDiagnostics(io, result.diagnostics, quiet);
   if (!quiet) io.stdout(`${summaryLine(result)}\n`);
-}
-
-export function summaryLine(result: LoadResult): string {
-  const files = result.files.filter((file) => file.status !== 'ignored').length;
-  const ignored = result.files.length - files;
-  const errors = result.diagnostics.filter(isError).length;
-  const warnings = result.diagnostics.length - errors;
-  const counts = [
-    count(files, 'file'),
-    count(result.devices.length, 'device'),
-    count(errors, 'error'),
-    count(warnings, 'warning'),
-  ].join(', ');
-  return ignored > 0 ? `${counts} (${count(ignored, 'file')} ignored)` : counts;
-}
-
-function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function exitStatus(result: LoadResult): ExitCode {

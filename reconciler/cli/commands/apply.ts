@@ -1,0 +1,98 @@
+/**
+ * `dm-remap apply`: converge every device once and report how each ended.
+ * Devices run concurrently; one that fails is retried with backoff up to
+ * --retries times within --timeout while the others carry on. Exit status 0
+ * only when every device reached what its spec declares (or was deliberately
+ * left alone: held, paused, orphaned); 1 otherwise.
+ */
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import type { CliCommand } from '../command.js';
+import type { CliIo } from '../io.js';
+import { ExitCode, ExitError, UsageError } from '../errors.js';
+import { formatDiagnostic, isError } from '../../spec/index.js';
+import {
+  addReconcileOptions,
+  durationOption,
+  loggerFor,
+  openController,
+} from '../../controller/commandSupport.js';
+import type { ReconcileOptions } from '../../controller/commandSupport.js';
+import type { DeviceReport } from '../../controller/controller.js';
+import type { BackoffPolicy } from '../../device/backoff.js';
+
+export interface ApplyOptions extends ReconcileOptions {
+  timeout: string;
+  retries: string;
+}
+
+/** Short retries: apply is interactive, and --retries bounds how long a broken device holds it up. */
+const APPLY_BACKOFF: BackoffPolicy = { baseMs: 250, maxMs: 4_000 };
+/** Time left after --timeout for in-flight operations to finish (a reload always gets to resume). */
+const STOP_GRACE_MS = 30_000;
+
+export async function applyCommand(options: ApplyOptions, io: CliIo): Promise<void> {
+  const timeoutMs = durationOption('--timeout', options.timeout);
+  const retryLimit = Number(options.retries);
+  if (!Number.isInteger(retryLimit) || retryLimit < 0) {
+    throw new UsageError(`--retries: "${options.retries}" is not a whole number`);
+  }
+  const logger = loggerFor((text) => io.stderr(text), options.logFormat, process.stderr.isTTY === true);
+  const opened = await openController(options, io, { logger, backoff: APPLY_BACKOFF, retryLimit });
+  const { controller } = opened;
+  try {
+    const { reports, timedOut } = await controller.converge(timeoutMs);
+    const refusal = controller.refusalReason;
+    const diagnostics = controller.diagnostics;
+    const failed = reports.filter((report) => !report.converged);
+
+    if (options.output === 'json') {
+      io.stdout(
+        JSON.stringify(
+          { configDir: opened.configDir, refusal, timedOut, devices: reports, diagnostics },
+          null,
+          2,
+        ) + '\n',
+      );
+    } else {
+      for (const diagnostic of diagnostics) io.stderr(formatDiagnostic(diagnostic) + '\n');
+      if (refusal) io.stderr(`error: not acting on any device: ${refusal}\n`);
+      for (const report of reports) io.stdout(describe(report) + '\n');
+      if (timedOut) io.stderr(`error: gave up waiting after ${options.timeout}\n`);
+      io.stdout(`${reports.length - failed.length} of ${reports.length} devices converged.\n`);
+    }
+    if (refusal || timedOut || failed.length > 0 || diagnostics.some(isError)) {
+      throw new ExitError(ExitCode.failure);
+    }
+  } finally {
+    await controller.stop(STOP_GRACE_MS);
+    await opened.close();
+  }
+}
+
+function describe(report: DeviceReport): string {
+  const status = report.converged ? 'ok  ' : 'FAIL';
+  const failure = report.failure
+    ? ` — ${report.failure.during}: ${report.failure.message} (${report.failure.code})`
+    : '';
+  const reason = report.operation && !report.failure ? ` — ${report.operation.reason}` : '';
+  return `${status} ${report.name}: ${report.state}${failure || reason}`;
+}
+
+export const command: CliCommand = {
+  register(program: Command, io: CliIo) {
+    const verb = program
+      .command('apply')
+      .summary('converge every device once, then exit')
+      .description(
+        'Create, reload, resume or remove devices until the kernel matches the specs, then report each device.\n' +
+          'Exit status: 0 every device converged, 1 a device failed, was refused, or the timeout passed.',
+      );
+    addReconcileOptions(verb)
+      .addOption(new Option('--timeout <duration>', 'give up after this long').default('5m'))
+      .addOption(
+        new Option('--retries <n>', 'retries of a failing device before giving up on it').default('3'),
+      )
+      .action((options: ApplyOptions) => applyCommand(options, io));
+  },
+};

@@ -1,0 +1,56 @@
+/**
+ * `dm-remap plan`: what `apply` would do now, device by device, with reasons
+ * — computed from the specs and one observation of the kernel, changing
+ * nothing. Exit status: 0 nothing to do, 2 changes pending, 1 an error (the
+ * config cannot be acted on, a spec is invalid, or a change is refused).
+ */
+import type { Command } from 'commander';
+import type { CliCommand } from '../command.js';
+import type { CliIo } from '../io.js';
+import { ExitError } from '../errors.js';
+import { formatDiagnostic, isError } from '../../spec/index.js';
+import { addReconcileOptions, loggerFor, openController } from '../../controller/commandSupport.js';
+import type { ReconcileOptions } from '../../controller/commandSupport.js';
+import { formatPlan } from '../../controller/formatPlan.js';
+import { DAEMON_BACKOFF } from '../../device/backoff.js';
+
+export const PLAN_EXIT = { noChanges: 0, error: 1, changesPending: 2 } as const;
+
+export async function planCommand(options: ReconcileOptions, io: CliIo): Promise<void> {
+  const logger = loggerFor((text) => io.stderr(text), options.logFormat, process.stderr.isTTY === true);
+  const opened = await openController(options, io, { logger, backoff: DAEMON_BACKOFF });
+  try {
+    const { controller } = opened;
+    await controller.loadSpecs();
+    const diagnostics = controller.diagnostics;
+    const refusal = controller.refusalReason;
+    const plan = refusal ? undefined : await controller.plan();
+    const refused =
+      plan?.devices.some((device) => device.operations.some((op) => op.kind === 'refuse')) ?? false;
+
+    if (options.output === 'json') {
+      io.stdout(JSON.stringify({ configDir: opened.configDir, refusal, plan, diagnostics }, null, 2) + '\n');
+    } else {
+      for (const diagnostic of diagnostics) io.stderr(formatDiagnostic(diagnostic) + '\n');
+      if (refusal) io.stderr(`error: not planning anything: ${refusal}\n`);
+      if (plan) io.stdout(formatPlan(plan));
+    }
+    if (refusal || refused || diagnostics.some(isError)) throw new ExitError(PLAN_EXIT.error);
+    if (plan?.hasChanges) throw new ExitError(PLAN_EXIT.changesPending);
+  } finally {
+    await opened.close();
+  }
+}
+
+export const command: CliCommand = {
+  register(program: Command, io: CliIo) {
+    const verb = program
+      .command('plan')
+      .summary('show what apply would change, changing nothing')
+      .description(
+        'Compare the specs with the kernel and print the operations apply would carry out, with reasons.\n' +
+          'Exit status: 0 no changes, 2 changes pending, 1 error or refused change.',
+      );
+    addReconcileOptions(verb).action((options: ReconcileOptions) => planCommand(options, io));
+  },
+};

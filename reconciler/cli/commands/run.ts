@@ -1,0 +1,82 @@
+/**
+ * `dm-remap run`: the daemon. Converges at start, then on every change of the
+ * config dir, every --resync-interval (drift repair) and on SIGHUP. SIGTERM
+ * and SIGINT stop it gracefully: in-flight operations finish, so no device is
+ * left suspended. Logs go to stdout as JSON lines (journald) unless on a
+ * terminal or --log-format says otherwise.
+ */
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import type { CliCommand } from '../command.js';
+import type { CliIo } from '../io.js';
+import { classifyEntryName } from '../../spec/index.js';
+import {
+  addReconcileOptions,
+  durationOption,
+  loggerFor,
+  openController,
+} from '../../controller/commandSupport.js';
+import type { ReconcileOptions } from '../../controller/commandSupport.js';
+import { Daemon } from '../../controller/daemon.js';
+import { pauseHookFromEnv } from '../../controller/pauseHook.js';
+import { DAEMON_BACKOFF } from '../../device/backoff.js';
+
+export interface RunOptions extends ReconcileOptions {
+  resyncInterval: string;
+}
+
+const WATCH_DEBOUNCE_MS = 300;
+/** How long SIGTERM waits for in-flight operations; below systemd's default TimeoutStopSec of 90 s. */
+const STOP_GRACE_MS = 60_000;
+
+export async function runCommand(options: RunOptions, io: CliIo): Promise<void> {
+  const resyncIntervalMs = durationOption('--resync-interval', options.resyncInterval);
+  const logger = loggerFor((text) => io.stdout(text), options.logFormat, process.stdout.isTTY === true);
+  const opened = await openController(options, io, {
+    logger,
+    backoff: DAEMON_BACKOFF,
+    afterStep: pauseHookFromEnv(io.env),
+  });
+  const daemon = new Daemon(opened.controller, {
+    configDir: opened.configDir,
+    resyncIntervalMs,
+    debounceMs: WATCH_DEBOUNCE_MS,
+    logger,
+    ignoreName: (name) => !classifyEntryName(name).read,
+  });
+  const reload = () => daemon.trigger('SIGHUP');
+  let stopSignal: (signal: string) => void = () => undefined;
+  const stopped = new Promise<string>((resolve) => (stopSignal = resolve));
+  process.once('SIGTERM', () => stopSignal('SIGTERM'));
+  process.once('SIGINT', () => stopSignal('SIGINT'));
+  process.on('SIGHUP', reload);
+  try {
+    logger.info(`watching ${opened.configDir}, resync every ${options.resyncInterval}`, {
+      operation: 'start',
+    });
+    await daemon.start();
+    const signal = await stopped;
+    logger.info(`${signal}: finishing in-flight operations`, { operation: 'shutdown' });
+    await daemon.stop(STOP_GRACE_MS);
+  } finally {
+    process.off('SIGHUP', reload);
+    await opened.close();
+  }
+}
+
+export const command: CliCommand = {
+  register(program: Command, io: CliIo) {
+    const verb = program
+      .command('run')
+      .summary('run the reconciler daemon')
+      .description(
+        'Keep devices converged: on start, on every change of the config dir, every --resync-interval and on SIGHUP.\n' +
+          'SIGTERM/SIGINT stop it after in-flight operations finish.',
+      );
+    addReconcileOptions(verb)
+      .addOption(
+        new Option('--resync-interval <duration>', 'full pass to repair drift this often').default('60s'),
+      )
+      .action((options: RunOptions) => runCommand(options, io));
+  },
+};

@@ -18,6 +18,8 @@ export const DiagnosticCode = {
   tooManyAliases: 'too-many-aliases',
   nestingTooDeep: 'nesting-too-deep',
   emptyDocument: 'empty-document',
+  tooManyProblems: 'too-many-problems',
+  tooManyDocuments: 'too-many-documents',
   // Schema
   unknownField: 'unknown-field',
   missingField: 'missing-field',

@@ -172,7 +172,7 @@ async function loadFile(
   const checked = validateText(file, decoded.text);
   outcome.documents = checked.documents;
   outcome.declaredNames = checked.declaredNames;
-  outcome.diagnostics.push(...checked.diagnostics);
+  outcome.diagnostics = outcome.diagnostics.concat(checked.diagnostics);
   return outcome;
 }
 

@@ -41,7 +41,7 @@ export function validateText(
   }
 
   const parsed = parseYaml(file, text, limits);
-  result.diagnostics.push(...parsed.diagnostics);
+  result.diagnostics = parsed.diagnostics;
   if (parsed.empty) {
     result.diagnostics.push(
       fileError(file, DiagnosticCode.emptyFile, 'file holds only comments, no YAML document'),
@@ -51,10 +51,25 @@ export function validateText(
     const name = nameOf(document.value);
     if (name !== undefined) result.declaredNames.push(name);
     const checked = checkDocument(file, document);
-    result.diagnostics.push(...checked.diagnostics);
+    result.diagnostics = result.diagnostics.concat(checked.diagnostics);
     if (checked.document !== undefined) result.documents.push(checked.document);
   }
+  result.diagnostics = capDiagnostics(file, result.diagnostics, limits.maxDiagnostics);
   return result;
+}
+
+/** Like a compiler's error limit: past it, more lines only bury the first (usually root) cause. */
+function capDiagnostics(file: string, diagnostics: Diagnostic[], max: number): Diagnostic[] {
+  if (diagnostics.length <= max) return diagnostics;
+  return [
+    ...diagnostics.slice(0, max),
+    {
+      severity: 'error',
+      code: DiagnosticCode.tooManyProblems,
+      message: `too many problems; stopped after the first ${max}`,
+      file,
+    },
+  ];
 }
 
 function checkDocument(

@@ -40,9 +40,18 @@ export interface YamlLimits {
   maxAliasCount: number;
   /** Deepest nesting of maps and sequences accepted. */
   maxDepth: number;
+  /** Most documents (devices) in one file. */
+  maxDocuments: number;
+  /** Stop looking for more problems once this many are found (a junk file can hold millions). */
+  maxDiagnostics: number;
 }
 
-export const DEFAULT_YAML_LIMITS: YamlLimits = { maxAliasCount: 100, maxDepth: 32 };
+export const DEFAULT_YAML_LIMITS: YamlLimits = {
+  maxAliasCount: 100,
+  maxDepth: 32,
+  maxDocuments: 1000,
+  maxDiagnostics: 100,
+};
 
 export interface ParsedYaml {
   documents: SourceDocument[];
@@ -70,14 +79,18 @@ export function parseYaml(file: string, text: string, limits: YamlLimits = DEFAU
     ...position,
   });
 
-  const tooDeep = findExcessiveFlowNesting(text, limits.maxDepth);
-  if (tooDeep !== undefined) {
-    const position = positionOfOffset(text, tooDeep);
-    return {
-      documents: [],
-      empty: false,
-      diagnostics: [error(DiagnosticCode.nestingTooDeep, nestingMessage(limits.maxDepth), position)],
-    };
+  const refused = preScan(text, limits);
+  if (refused !== undefined) {
+    const position = positionOfOffset(text, refused.offset);
+    const diagnostic =
+      refused.kind === 'nesting'
+        ? error(DiagnosticCode.nestingTooDeep, nestingMessage(limits.maxDepth), position)
+        : error(
+            DiagnosticCode.tooManyDocuments,
+            `more than ${limits.maxDocuments} YAML documents in one file; split them over several files`,
+            position,
+          );
+    return { documents: [], empty: false, diagnostics: [diagnostic] };
   }
 
   const parsed = parseAllDocuments(text, { lineCounter, uniqueKeys: false, prettyErrors: true });
@@ -86,7 +99,8 @@ export function parseYaml(file: string, text: string, limits: YamlLimits = DEFAU
   const diagnostics: Diagnostic[] = [];
   const documents: SourceDocument[] = [];
 
-  docs.forEach((doc, index) => {
+  for (const [index, doc] of docs.entries()) {
+    if (diagnostics.length >= limits.maxDiagnostics) break;
     const before = diagnostics.length;
     for (const problem of doc.errors) {
       const [pos] = problem.linePos ?? [];
@@ -97,7 +111,7 @@ export function parseYaml(file: string, text: string, limits: YamlLimits = DEFAU
         diagnostics.push(error(DiagnosticCode.yamlSyntax, firstLine(problem.message), position));
       }
     }
-    if (diagnostics.length > before) return;
+    if (diagnostics.length > before) continue;
 
     const contents = doc.contents;
     if (contents === null || isEmptyScalar(contents)) {
@@ -110,11 +124,11 @@ export function parseYaml(file: string, text: string, limits: YamlLimits = DEFAU
           at(offset),
         ),
       );
-      return;
+      continue;
     }
 
-    diagnostics.push(...checkTree(contents, limits.maxDepth, at, error));
-    if (diagnostics.length > before) return;
+    for (const problem of checkTree(contents, limits, at, error)) diagnostics.push(problem);
+    if (diagnostics.length > before) continue;
 
     let value: unknown;
     try {
@@ -128,10 +142,10 @@ export function parseYaml(file: string, text: string, limits: YamlLimits = DEFAU
           at(firstAliasOffset(doc) ?? contents.range[0]),
         ),
       );
-      return;
+      continue;
     }
     documents.push({ index, start: at(contents.range[0]), value, locate: locator(doc, at) });
-  });
+  }
 
   return { documents, empty: docs.length === 0, diagnostics };
 }
@@ -142,7 +156,7 @@ export function parseYaml(file: string, text: string, limits: YamlLimits = DEFAU
  */
 function checkTree(
   root: ParsedNode,
-  maxDepth: number,
+  { maxDepth, maxDiagnostics }: YamlLimits,
   at: (offset: number) => Position,
   error: (code: DiagnosticCode, message: string, position: Position) => Diagnostic,
 ): Diagnostic[] {
@@ -150,7 +164,7 @@ function checkTree(
     (node as YamlNode | null)?.range?.[0] ?? fallback;
   const found: Diagnostic[] = [];
   const pending: { node: unknown; depth: number }[] = [{ node: root, depth: 1 }];
-  while (pending.length > 0) {
+  while (pending.length > 0 && found.length < maxDiagnostics) {
     const { node, depth } = pending.pop()!;
     if (!isMap(node) && !isSeq(node) && !isScalar(node)) continue; // aliases are bounded by maxAliasCount
     if (node.tag !== undefined && !CORE_TAGS.has(node.tag)) {
@@ -227,19 +241,36 @@ function isEmptyScalar(node: unknown): boolean {
   return isScalar(node) && node.value === null && (node.source ?? '') === '';
 }
 
+type PreScanProblem = { kind: 'nesting' | 'documents'; offset: number };
+
 /**
- * Offset of the first flow collection ('[' or '{') nested deeper than maxDepth,
- * measured on lexer tokens so brackets inside quoted strings do not count.
+ * A pass over the lexer's tokens (iterative, ~0.5 s per MiB) that refuses
+ * what would make the (recursive) composer overflow the stack or spend
+ * seconds: flow collections ('[', '{') or same-line block indicators
+ * ('- - - …') nested deeper than maxDepth, and more than maxDocuments
+ * documents. Brackets inside quoted strings are single scalar tokens, so
+ * they do not count.
  */
-function findExcessiveFlowNesting(text: string, maxDepth: number): number | undefined {
-  let depth = 0;
+function preScan(text: string, limits: YamlLimits): PreScanProblem | undefined {
+  let flowDepth = 0;
+  let indicatorsOnLine = 0;
+  // Counts '---' markers: a file without a leading one holds one document more (harmless slack).
+  let documents = 0;
   let offset = 0;
   for (const token of new Lexer().lex(text)) {
     if (token === '[' || token === '{') {
-      depth += 1;
-      if (depth > maxDepth) return offset;
+      flowDepth += 1;
+      if (flowDepth > limits.maxDepth) return { kind: 'nesting', offset };
     } else if (token === ']' || token === '}') {
-      depth = Math.max(0, depth - 1);
+      flowDepth = Math.max(0, flowDepth - 1);
+    } else if (token === '-' || token === '?' || token === ':') {
+      indicatorsOnLine += 1;
+      if (indicatorsOnLine > limits.maxDepth) return { kind: 'nesting', offset };
+    } else if (token === '---') {
+      documents += 1;
+      if (documents > limits.maxDocuments) return { kind: 'documents', offset };
+    } else if (token.startsWith('\n') || token.startsWith('\r')) {
+      indicatorsOnLine = 0;
     }
     if (!isLexerControlToken(token)) offset += token.length;
   }

@@ -11,6 +11,7 @@ import { loadSpecs } from '../../reconciler/spec/index.js';
 const CORPUS_DIR = path.join('tests', 'corpus', 'bad');
 
 interface Expected {
+  /** "line:column", or "file" for a problem of the file as a whole. */
   at: string;
   severity: 'error' | 'warning';
   code: string;
@@ -42,7 +43,7 @@ for (const name of inputs) {
     const result = await loadSpecs([file], { allowInsecurePermissions: true });
 
     const actual = result.diagnostics.map((d) => ({
-      at: `${d.line}:${d.column}`,
+      at: d.line === undefined ? 'file' : `${d.line}:${d.column}`,
       severity: d.severity,
       code: d.code,
       message: d.message,

@@ -45,6 +45,8 @@ export interface RemapTable {
   spareDevice: string;
   blockSizeSectors: number;
   readRetries: number;
+  /** The `main_id` feature (an identity the module records on the spare), when the table sets one. */
+  mainId?: string;
 }
 
 /** One target line as device-mapper reports it, before target-specific parsing. */

@@ -82,7 +82,9 @@ function constructLine(line: TableLine, resolve: DeviceResolver, fail: Fail): Ta
       } catch (error) {
         throw fail(`remap: ${error instanceof TableSyntaxError ? error.message : String(error)}`);
       }
-      if (remap.blockSizeSectors === 0) throw fail('remap: block_size must be positive');
+      if (line.lengthSectors % remap.blockSizeSectors !== 0) {
+        throw fail('remap: target length is not a multiple of block_size');
+      }
       const main = lookUp(remap.mainDevice, line.lengthSectors);
       const spare = lookUp(remap.spareDevice, remap.blockSizeSectors);
       if (main === spare) throw fail('remap: main and spare are the same device');

@@ -4,8 +4,9 @@
  *
  *   <start> <len> remap <main_dev> <spare_dev> [<#feature_args> <feature_args>...]
  *
- * with the features `block_size <sectors>` (default 8) and `read_retries <n>`
- * (default 3). Pure: no I/O, so the simulator and the real adapter share it.
+ * with the features `block_size <sectors>` (default 8, a power of two),
+ * `read_retries <n>` (default 3) and `main_id <string>` (1 to 63 characters),
+ * feature names matched case-insensitively as the module does. Pure: no I/O, so the simulator and the real adapter share it.
  */
 import { TARGET_NAME } from './adapter.js';
 import type { RemapTable, TableLine } from './adapter.js';
@@ -64,6 +65,7 @@ export function parseRemapTable(line: TableLine): RemapTable {
     spareDevice,
     blockSizeSectors: features.blockSizeSectors ?? DEFAULT_BLOCK_SIZE_SECTORS,
     readRetries: features.readRetries ?? DEFAULT_READ_RETRIES,
+    ...(features.mainId === undefined ? {} : { mainId: features.mainId }),
   };
 }
 
@@ -73,14 +75,20 @@ export function parseRemapTable(line: TableLine): RemapTable {
  * future module changes a default.
  */
 export function formatRemapTable(table: RemapTable): string {
-  const features = `4 block_size ${table.blockSizeSectors} read_retries ${table.readRetries}`;
+  const words = ['block_size', String(table.blockSizeSectors), 'read_retries', String(table.readRetries)];
+  if (table.mainId !== undefined) words.push('main_id', table.mainId);
+  const features = `${words.length} ${words.join(' ')}`;
   return `${table.startSector} ${table.lengthSectors} ${TARGET_NAME} ${table.mainDevice} ${table.spareDevice} ${features}`;
 }
 
 interface Features {
   blockSizeSectors?: number;
   readRetries?: number;
+  mainId?: string;
 }
+
+/** The module's limit on main_id (REMAP_MAIN_ID_MAX). */
+const MAX_MAIN_ID_LENGTH = 63;
 
 function parseFeatures(countWord: string | undefined, words: string[]): Features {
   if (countWord === undefined) return {};
@@ -90,16 +98,24 @@ function parseFeatures(countWord: string | undefined, words: string[]): Features
   }
   const features: Features = {};
   for (let index = 0; index < words.length; index += 2) {
-    const key = words[index]!;
+    const key = words[index]!.toLowerCase();
     const value = words[index + 1];
     if (value === undefined) throw new TableSyntaxError(`feature ${key} needs a value`);
     if (key === 'block_size') {
       if (features.blockSizeSectors !== undefined)
         throw new TableSyntaxError('feature block_size duplicated');
-      features.blockSizeSectors = parseNonNegativeInteger(value, 'block_size');
+      const blockSize = parseNonNegativeInteger(value, 'block_size');
+      if (blockSize === 0 || (blockSize & (blockSize - 1)) !== 0) {
+        throw new TableSyntaxError('block_size must be a power of two');
+      }
+      features.blockSizeSectors = blockSize;
     } else if (key === 'read_retries') {
       if (features.readRetries !== undefined) throw new TableSyntaxError('feature read_retries duplicated');
       features.readRetries = parseNonNegativeInteger(value, 'read_retries');
+    } else if (key === 'main_id') {
+      if (features.mainId !== undefined) throw new TableSyntaxError('feature main_id duplicated');
+      if (value.length > MAX_MAIN_ID_LENGTH) throw new TableSyntaxError('main_id must be 1 to 63 characters');
+      features.mainId = value;
     } else {
       throw new TableSyntaxError(`unknown feature ${key}`);
     }

@@ -305,7 +305,7 @@ export const contractCases: ContractCase[] = [
         `good2: ${String((results[2] as PromiseRejectedResult).reason)}`,
       );
       assert.equal(results[1]?.status, 'rejected');
-      const reason = (results[1]).reason as unknown;
+      const reason = results[1].reason as unknown;
       assert.ok(reason instanceof KernelError, String(reason));
       assert.equal(reason.device, bad);
       assert.ok(['ENXIO', 'EINVAL'].includes(reason.code), `code ${reason.code}: ${reason.message}`);

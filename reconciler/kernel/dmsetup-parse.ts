@@ -1,0 +1,178 @@
+/**
+ * Parsers for the dmsetup outputs one observation pass reads, and the
+ * `create --concise` formatter. Pure, and tested against captured output.
+ *
+ * Device names may contain almost anything (spaces, ': ', commas), so every
+ * format is read in a way that does not guess where a name ends:
+ *  - `info -c` puts the name in the last column, so extra separators in it
+ *    stay in the name;
+ *  - `table --concise` escapes ',', ';' and '\' with a backslash;
+ *  - `status` lines are "NAME: ..." and are matched against the names `info`
+ *    listed, longest first.
+ */
+import type { TableLine } from './adapter.js';
+import { parseTableLine } from './table.js';
+
+/** Columns asked of `dmsetup info -c`, name last (see above). */
+export const INFO_COLUMNS = 'uuid,major,minor,attr,open,name';
+/** ASCII unit separator: device-mapper names and our UUIDs never contain control characters. */
+export const INFO_SEPARATOR = '\u001f';
+
+/** dmsetup prints this instead of nothing when there are no devices. */
+const NO_DEVICES = 'No devices found';
+
+export interface InfoRow {
+  name: string;
+  uuid: string;
+  major: number;
+  minor: number;
+  hasLiveTable: boolean;
+  hasInactiveTable: boolean;
+  suspended: boolean;
+  readOnly: boolean;
+  openCount: number;
+}
+
+export class DmsetupOutputError extends Error {
+  override name = 'DmsetupOutputError';
+}
+
+/** Parse `dmsetup info -c --noheadings --separator INFO_SEPARATOR -o INFO_COLUMNS`. */
+export function parseInfoColumns(stdout: string): InfoRow[] {
+  return outputLines(stdout).map((line) => {
+    const fields = line.split(INFO_SEPARATOR);
+    if (fields.length < 6) throw new DmsetupOutputError(`info line has ${fields.length} columns: ${line}`);
+    const [uuid, major, minor, attr, open] = fields as [string, string, string, string, string];
+    return {
+      name: fields.slice(5).join(INFO_SEPARATOR),
+      uuid,
+      major: integer(major, 'major', line),
+      minor: integer(minor, 'minor', line),
+      ...parseAttr(attr, line),
+      openCount: integer(open, 'open', line),
+    };
+  });
+}
+
+/** The `attr` column: (L)ive, (I)nactive, (s)uspended, (r)ead-only / read-(w)rite, '-' for unset. */
+export function parseAttr(
+  attr: string,
+  line = attr,
+): Pick<InfoRow, 'hasLiveTable' | 'hasInactiveTable' | 'suspended' | 'readOnly'> {
+  if (!/^[L-][I-][s-][rw]$/.test(attr)) throw new DmsetupOutputError(`unexpected attr "${attr}" in: ${line}`);
+  return {
+    hasLiveTable: attr[0] === 'L',
+    hasInactiveTable: attr[1] === 'I',
+    suspended: attr[2] === 's',
+    readOnly: attr[3] === 'r',
+  };
+}
+
+export interface ConciseDevice {
+  name: string;
+  uuid: string;
+  minor: number | undefined;
+  flags: string;
+  /** Live table lines, as dmsetup prints them. */
+  table: TableLine[];
+}
+
+/** Parse `dmsetup table --concise` (one line for all devices). */
+export function parseConciseTables(stdout: string): ConciseDevice[] {
+  const text = outputLines(stdout).join('\n');
+  if (text === '') return [];
+  return splitEscaped(text, ';')
+    .filter((spec) => spec !== '')
+    .map((spec) => {
+      const fields = splitEscaped(spec, ',').map(unescapeConcise);
+      const [name, uuid = '', minor = '', flags = '', ...tableLines] = fields;
+      if (name === undefined || name === '')
+        throw new DmsetupOutputError(`concise device without a name: ${spec}`);
+      return {
+        name,
+        uuid,
+        minor: minor === '' ? undefined : integer(minor, 'minor', spec),
+        flags,
+        table: tableLines.filter((line) => line.trim() !== '').map((line) => parseTableLine(line)),
+      };
+    });
+}
+
+export interface ConciseSpec {
+  name: string;
+  uuid: string;
+  /** Table lines, one per target. */
+  table: string[];
+}
+
+/** Format the argument of `dmsetup create --concise`: name,uuid,minor,flags,table[,table];... */
+export function formatConcise(devices: readonly ConciseSpec[]): string {
+  return devices
+    .map((device) => [device.name, device.uuid, '', '', ...device.table].map(escapeConcise).join(','))
+    .join(';');
+}
+
+/**
+ * Parse `dmsetup status` (or `dmsetup table`) over all devices: "NAME: <start> <len> <type> <args>",
+ * one line per target, "NAME: " alone for a device without a live table. Lines are attributed to
+ * the longest known name that prefixes them; lines of devices not in `names` (created after the
+ * listing) are skipped.
+ */
+export function parseNamedLines(stdout: string, names: Iterable<string>): Map<string, TableLine[]> {
+  const byLength = [...new Set(names)].sort((a, b) => b.length - a.length);
+  const result = new Map<string, TableLine[]>();
+  for (const line of outputLines(stdout)) {
+    const name = byLength.find((candidate) => line.startsWith(`${candidate}:`));
+    if (name === undefined) continue;
+    const rest = line.slice(name.length + 1).trim();
+    const lines = result.get(name) ?? [];
+    if (rest !== '') lines.push(parseTableLine(rest));
+    result.set(name, lines);
+  }
+  return result;
+}
+
+/** Parse `dmsetup targets`: "name    v1.2.3" per line. */
+export function parseTargets(stdout: string): string[] {
+  return outputLines(stdout)
+    .map((line) => line.trim().split(/\s+/)[0] ?? '')
+    .filter((name) => name !== '');
+}
+
+function outputLines(stdout: string): string[] {
+  return stdout.split('\n').filter((line) => line.trim() !== '' && line.trim() !== NO_DEVICES);
+}
+
+function integer(word: string, what: string, line: string): number {
+  const trimmed = word.trim();
+  if (!/^\d+$/.test(trimmed)) throw new DmsetupOutputError(`${what} "${word}" is not a number in: ${line}`);
+  return Number(trimmed);
+}
+
+/** Split on `separator` where it is not escaped by a backslash; escapes are kept for unescapeConcise. */
+function splitEscaped(text: string, separator: string): string[] {
+  const parts: string[] = [];
+  let current = '';
+  for (let index = 0; index < text.length; index++) {
+    const char = text[index]!;
+    if (char === '\\' && index + 1 < text.length) {
+      current += char + text[index + 1]!;
+      index++;
+    } else if (char === separator) {
+      parts.push(current);
+      current = '';
+    } else {
+      current += char;
+    }
+  }
+  parts.push(current);
+  return parts;
+}
+
+function unescapeConcise(field: string): string {
+  return field.replace(/\\(.)/g, '$1');
+}
+
+function escapeConcise(field: string): string {
+  return field.replace(/[\\,;]/g, (char) => `\\${char}`);
+}

@@ -1,0 +1,377 @@
+/**
+ * DmsetupKernel: the KernelAdapter that drives the real device-mapper through
+ * dmsetup and modprobe (argument arrays, never a shell; every process with a
+ * timeout and the caller's AbortSignal).
+ *
+ * Observation is batched: four processes per pass whatever the number of
+ * devices (info -c, table --concise, status, targets). Creates and removes
+ * made within a short window are coalesced into one process, and a failed
+ * batch is attributed per device afterwards. Every mutation first looks the
+ * device up and refuses one whose UUID lacks the owned prefix; single-device
+ * mutations then address the device by that UUID (`-u`), so a device renamed
+ * or replaced in between by another tool is never the one changed.
+ */
+import { KernelError, MODULE_NAME, TARGET_NAME } from './adapter.js';
+import type {
+  BlockDeviceInfo,
+  DesiredTable,
+  KernelAdapter,
+  KernelObservation,
+  ObservedDevice,
+  TableLine,
+} from './adapter.js';
+import { inspectBlockDevice } from './block-device.js';
+import { CoalescingQueue } from './coalesce.js';
+import type { ItemOutcome, Scheduler } from './coalesce.js';
+import { kernelErrorFromProcess } from './dmsetup-errors.js';
+import {
+  formatConcise,
+  INFO_COLUMNS,
+  INFO_SEPARATOR,
+  parseConciseTables,
+  parseInfoColumns,
+  parseNamedLines,
+  parseTargets,
+} from './dmsetup-parse.js';
+import type { InfoRow } from './dmsetup-parse.js';
+import { abortedError, isOwnedUuid, noSuchDeviceError, notOwnedError } from './errors.js';
+import { runProcess } from './process.js';
+import type { ProcessRunner } from './process.js';
+import { parseRemapStatus } from './status.js';
+import { parseRemapTable } from './table.js';
+
+export interface DmsetupKernelOptions {
+  dmsetup?: string;
+  modprobe?: string;
+  /** Timeout of each observing process (default 10 s). */
+  observeTimeoutMs?: number;
+  /** Timeout of each mutating process (default 60 s: suspend waits for in-flight I/O). */
+  mutateTimeoutMs?: number;
+  /** Coalescing window for create/remove (default 20 ms). */
+  batchWindowMs?: number;
+  scheduler?: Scheduler;
+  /** Replaces process spawning (tests count or fake processes with it). */
+  runner?: ProcessRunner;
+}
+
+export class DmsetupKernel implements KernelAdapter {
+  private readonly dmsetupPath: string;
+  private readonly modprobePath: string;
+  private readonly observeTimeoutMs: number;
+  private readonly mutateTimeoutMs: number;
+  private readonly runner: ProcessRunner;
+  private readonly createQueue: CoalescingQueue<DesiredTable, void>;
+  private readonly removeQueue: CoalescingQueue<string, void>;
+
+  constructor(options: DmsetupKernelOptions = {}) {
+    this.dmsetupPath = options.dmsetup ?? 'dmsetup';
+    this.modprobePath = options.modprobe ?? 'modprobe';
+    this.observeTimeoutMs = options.observeTimeoutMs ?? 10_000;
+    this.mutateTimeoutMs = options.mutateTimeoutMs ?? 60_000;
+    this.runner = options.runner ?? runProcess;
+    const queueOptions = { windowMs: options.batchWindowMs ?? 20, scheduler: options.scheduler };
+    this.createQueue = new CoalescingQueue((items) => this.createBatch(items), {
+      ...queueOptions,
+      abortError: (item) => abortedError('create', (item as DesiredTable).name),
+    });
+    this.removeQueue = new CoalescingQueue((names) => this.removeBatch(names), {
+      ...queueOptions,
+      abortError: (name) => abortedError('remove', name as string),
+    });
+  }
+
+  // ---- observation ------------------------------------------------------
+
+  async observe(signal?: AbortSignal): Promise<KernelObservation> {
+    // The listing comes first: it decides which devices exist, and its names
+    // are what the status lines are matched against.
+    const rows = await this.listDevices(signal);
+    const [concise, status, targets] = await Promise.all([
+      this.dmsetup(['table', '--concise'], 'observe', undefined, signal, this.observeTimeoutMs),
+      this.dmsetup(['status'], 'observe', undefined, signal, this.observeTimeoutMs),
+      this.targets(signal),
+    ]);
+    const tables = new Map(parseConciseTables(concise).map((device) => [device.name, device.table]));
+    const statuses = parseNamedLines(
+      status,
+      rows.map((row) => row.name),
+    );
+    return {
+      moduleLoaded: targets.includes(TARGET_NAME),
+      devices: rows
+        .map((row) => observedDevice(row, tables.get(row.name) ?? [], statuses.get(row.name) ?? []))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    };
+  }
+
+  inspectBlockDevice(path: string, signal?: AbortSignal): Promise<BlockDeviceInfo | undefined> {
+    return inspectBlockDevice(path, signal);
+  }
+
+  async loadModule(signal?: AbortSignal): Promise<void> {
+    if ((await this.targets(signal)).includes(TARGET_NAME)) return;
+    try {
+      await this.runner(this.modprobePath, [MODULE_NAME], { timeoutMs: this.mutateTimeoutMs, signal });
+    } catch (error) {
+      throw kernelErrorFromProcess(error, 'loadModule');
+    }
+    if (!(await this.targets(signal)).includes(TARGET_NAME)) {
+      throw new KernelError(
+        `modprobe ${MODULE_NAME} succeeded but device-mapper has no "${TARGET_NAME}" target`,
+        'loadModule',
+        undefined,
+        'ENOENT',
+      );
+    }
+  }
+
+  // ---- mutations --------------------------------------------------------
+
+  async create(desired: DesiredTable, signal?: AbortSignal): Promise<void> {
+    if (!isOwnedUuid(desired.uuid)) throw notOwnedError('create', desired.name, desired.uuid);
+    return this.createQueue.submit(desired, signal);
+  }
+
+  async load(desired: DesiredTable, signal?: AbortSignal): Promise<void> {
+    const uuid = await this.ownedUuid('load', desired.name, signal);
+    // The table goes through stdin so multi-line tables need no temporary file.
+    await this.dmsetup(
+      ['load', '-u', uuid],
+      'load',
+      desired.name,
+      signal,
+      this.mutateTimeoutMs,
+      desired.table,
+    );
+  }
+
+  async suspend(name: string, signal?: AbortSignal): Promise<void> {
+    const uuid = await this.ownedUuid('suspend', name, signal);
+    await this.dmsetup(['suspend', '-u', uuid], 'suspend', name, signal, this.mutateTimeoutMs);
+  }
+
+  async resume(name: string, signal?: AbortSignal): Promise<void> {
+    const uuid = await this.ownedUuid('resume', name, signal);
+    await this.dmsetup(['resume', '-u', uuid], 'resume', name, signal, this.mutateTimeoutMs);
+  }
+
+  async clearInactive(name: string, signal?: AbortSignal): Promise<void> {
+    const uuid = await this.ownedUuid('clearInactive', name, signal);
+    await this.dmsetup(['clear', '-u', uuid], 'clearInactive', name, signal, this.mutateTimeoutMs);
+  }
+
+  async remove(name: string, signal?: AbortSignal): Promise<void> {
+    return this.removeQueue.submit(name, signal);
+  }
+
+  async message(name: string, args: string[], signal?: AbortSignal): Promise<string> {
+    const uuid = await this.ownedUuid('message', name, signal);
+    const reply = await this.dmsetup(
+      ['message', '-u', uuid, '0', ...args],
+      'message',
+      name,
+      signal,
+      this.mutateTimeoutMs,
+    );
+    return reply.replace(/\n$/, '');
+  }
+
+  // ---- batches ----------------------------------------------------------
+
+  private async createBatch(items: readonly DesiredTable[]): Promise<ItemOutcome<void>[]> {
+    const spec = formatConcise(
+      items.map((item) => ({ name: item.name, uuid: item.uuid, table: tableLines(item.table) })),
+    );
+    try {
+      await this.dmsetup(['create', '--concise', spec], 'create', undefined, undefined, this.mutateTimeoutMs);
+      return items.map(() => ({ ok: true, value: undefined }));
+    } catch (batchError) {
+      return this.attributeCreateFailure(items, batchError);
+    }
+  }
+
+  /**
+   * After a failed batch, look at what exists: a device with the requested
+   * name, UUID and a live table was created before the failure; a name held by
+   * someone else is EEXIST (or ENOTOWNED when the holder is foreign); the rest
+   * are retried one by one so each gets the kernel's own reason.
+   */
+  private async attributeCreateFailure(
+    items: readonly DesiredTable[],
+    batchError: unknown,
+  ): Promise<ItemOutcome<void>[]> {
+    let rows: InfoRow[];
+    try {
+      rows = await this.listDevices(undefined);
+    } catch (listError) {
+      return items.map(() => ({ ok: false, error: kernelErrorFromProcess(listError, 'create') }));
+    }
+    const outcomes: ItemOutcome<void>[] = [];
+    for (const item of items) {
+      const holder = rows.find((row) => row.name === item.name);
+      const uuidHolder = rows.find((row) => row.uuid === item.uuid);
+      if (holder && holder.uuid === item.uuid && holder.hasLiveTable) {
+        outcomes.push({ ok: true, value: undefined });
+      } else if (holder && !isOwnedUuid(holder.uuid)) {
+        outcomes.push({ ok: false, error: notOwnedError('create', item.name, holder.uuid) });
+      } else if (holder || uuidHolder) {
+        const what = holder
+          ? 'a device with this name exists'
+          : `UUID ${item.uuid} is used by ${uuidHolder!.name}`;
+        outcomes.push({
+          ok: false,
+          error: new KernelError(`create ${item.name}: ${what}`, 'create', item.name, 'EEXIST'),
+        });
+      } else if (items.length === 1) {
+        outcomes.push({ ok: false, error: kernelErrorFromProcess(batchError, 'create', item.name) });
+      } else {
+        outcomes.push(await this.createOne(item));
+      }
+    }
+    return outcomes;
+  }
+
+  private async createOne(item: DesiredTable): Promise<ItemOutcome<void>> {
+    const spec = formatConcise([{ name: item.name, uuid: item.uuid, table: tableLines(item.table) }]);
+    try {
+      await this.dmsetup(['create', '--concise', spec], 'create', item.name, undefined, this.mutateTimeoutMs);
+      return { ok: true, value: undefined };
+    } catch (error) {
+      return { ok: false, error: kernelErrorFromProcess(error, 'create', item.name) };
+    }
+  }
+
+  private async removeBatch(names: readonly string[]): Promise<ItemOutcome<void>[]> {
+    const outcomes = new Map<string, ItemOutcome<void>>();
+    let rows: InfoRow[];
+    try {
+      rows = await this.listDevices(undefined);
+    } catch (error) {
+      return names.map(() => ({ ok: false, error }));
+    }
+    const removable: string[] = [];
+    for (const name of new Set(names)) {
+      const row = rows.find((candidate) => candidate.name === name);
+      if (!row) outcomes.set(name, { ok: false, error: noSuchDeviceError('remove', name) });
+      else if (!isOwnedUuid(row.uuid))
+        outcomes.set(name, { ok: false, error: notOwnedError('remove', name, row.uuid) });
+      else removable.push(name);
+    }
+    if (removable.length > 0) {
+      try {
+        await this.dmsetup(['remove', ...removable], 'remove', undefined, undefined, this.mutateTimeoutMs);
+        for (const name of removable) outcomes.set(name, { ok: true, value: undefined });
+      } catch (batchError) {
+        await this.attributeRemoveFailure(removable, batchError, outcomes);
+      }
+    }
+    return names.map((name) => outcomes.get(name)!);
+  }
+
+  /** A device still listed after a failed remove failed; one no longer listed was removed. */
+  private async attributeRemoveFailure(
+    names: readonly string[],
+    batchError: unknown,
+    outcomes: Map<string, ItemOutcome<void>>,
+  ): Promise<void> {
+    let rows: InfoRow[];
+    try {
+      rows = await this.listDevices(undefined);
+    } catch (listError) {
+      for (const name of names)
+        outcomes.set(name, { ok: false, error: kernelErrorFromProcess(listError, 'remove', name) });
+      return;
+    }
+    for (const name of names) {
+      const row = rows.find((candidate) => candidate.name === name);
+      if (!row) {
+        outcomes.set(name, { ok: true, value: undefined });
+      } else if (row.openCount > 0) {
+        const error = new KernelError(
+          `remove ${name}: device is open (${row.openCount})`,
+          'remove',
+          name,
+          'EBUSY',
+        );
+        outcomes.set(name, { ok: false, error });
+      } else {
+        outcomes.set(name, { ok: false, error: kernelErrorFromProcess(batchError, 'remove', name) });
+      }
+    }
+  }
+
+  // ---- helpers ----------------------------------------------------------
+
+  private async listDevices(signal: AbortSignal | undefined): Promise<InfoRow[]> {
+    const stdout = await this.dmsetup(
+      ['info', '-c', '--noheadings', '--separator', INFO_SEPARATOR, '-o', INFO_COLUMNS],
+      'observe',
+      undefined,
+      signal,
+      this.observeTimeoutMs,
+    );
+    return parseInfoColumns(stdout);
+  }
+
+  private async targets(signal: AbortSignal | undefined): Promise<string[]> {
+    return parseTargets(await this.dmsetup(['targets'], 'observe', undefined, signal, this.observeTimeoutMs));
+  }
+
+  /** Look the device up; ENXIO when missing, ENOTOWNED when its UUID is not ours. Returns its UUID. */
+  private async ownedUuid(operation: string, name: string, signal: AbortSignal | undefined): Promise<string> {
+    const row = (await this.listDevices(signal)).find((candidate) => candidate.name === name);
+    if (!row) throw noSuchDeviceError(operation, name);
+    if (!isOwnedUuid(row.uuid)) throw notOwnedError(operation, name, row.uuid);
+    return row.uuid;
+  }
+
+  private async dmsetup(
+    args: string[],
+    operation: string,
+    device: string | undefined,
+    signal: AbortSignal | undefined,
+    timeoutMs: number,
+    input?: string,
+  ): Promise<string> {
+    try {
+      const options = { timeoutMs, ...(signal ? { signal } : {}), ...(input === undefined ? {} : { input }) };
+      return (await this.runner(this.dmsetupPath, args, options)).stdout;
+    } catch (error) {
+      throw kernelErrorFromProcess(error, operation, device);
+    }
+  }
+}
+
+function tableLines(table: string): string[] {
+  return table.split('\n').filter((line) => line.trim() !== '');
+}
+
+function observedDevice(row: InfoRow, table: TableLine[], status: TableLine[]): ObservedDevice {
+  const live = row.hasLiveTable ? table : [];
+  const device: ObservedDevice = {
+    name: row.name,
+    uuid: row.uuid,
+    owned: isOwnedUuid(row.uuid),
+    major: row.major,
+    minor: row.minor,
+    suspended: row.suspended,
+    hasInactiveTable: row.hasInactiveTable,
+    hasLiveTable: row.hasLiveTable,
+    openCount: row.openCount,
+    table: live,
+  };
+  const only = live.length === 1 ? live[0] : undefined;
+  const statusLine = status.length === 1 ? status[0] : undefined;
+  if (only?.targetType === TARGET_NAME && statusLine?.targetType === TARGET_NAME) {
+    try {
+      device.remap = { table: parseRemapTable(only), status: parseRemapStatus(statusLine.args) };
+    } catch (error) {
+      // An owned device whose remap lines cannot be read must stop the pass:
+      // acting on a guess about a data-carrying device is worse than waiting.
+      if (device.owned) {
+        throw new KernelError(`${row.name}: ${(error as Error).message}`, 'observe', row.name, 'EPROTO');
+      }
+    }
+  }
+  return device;
+}

@@ -15,9 +15,9 @@ async function kernelWithDisks() {
 
 test('the remap target is unknown until the module is loaded', async (t) => {
   const kernel = new SimulatedKernel();
-  kernel.addBlockDevice('/dev/vda', 100);
-  kernel.addBlockDevice('/dev/vdb', 100);
-  const desired = { name: 'r', uuid: 'DMREMAP-r', table: '0 100 remap /dev/vda /dev/vdb' };
+  kernel.addBlockDevice('/dev/vda', 96);
+  kernel.addBlockDevice('/dev/vdb', 96);
+  const desired = { name: 'r', uuid: 'DMREMAP-r', table: '0 96 remap /dev/vda /dev/vdb' };
   const error = await t.throwsAsync(kernel.create(desired), { instanceOf: KernelError });
   t.is(error.code, 'EINVAL');
   t.false((await kernel.observe()).moduleLoaded);

@@ -6,10 +6,12 @@
  * demands `nullable: true` exactly on optional fields), and the test makes ava
  * reject it when it disagrees with schemas/remapdevice.schema.json.
  */
+import { readFile } from 'node:fs/promises';
 import test from 'ava';
 import type { JSONSchemaType } from 'ajv';
 import schemaJson from '../../schemas/remapdevice.schema.json' with { type: 'json' };
 import { SPEC_DEFAULTS } from '../../reconciler/spec/schema.js';
+import { DiagnosticCode } from '../../reconciler/spec/index.js';
 import type { RemapDeviceManifest } from '../../reconciler/spec/index.js';
 
 const stringMap = {
@@ -121,4 +123,24 @@ test('the defaults applied to specs are the documented ones, read from the schem
     paused: false,
     removalPolicy: 'Retain',
   });
+});
+
+test('the spec reference documents every field and every diagnostic code', async (t) => {
+  const reference = await readFile('schemas/README.md', 'utf8');
+  const fields = [
+    // metadata and spec are sections: their fields are listed instead.
+    ...Object.entries(schemaJson.properties)
+      .filter(([, field]) => !('properties' in field))
+      .map(([key]) => key),
+    ...Object.keys(schemaJson.properties.metadata.properties).map((key) => `metadata.${key}`),
+    ...Object.keys(schemaJson.properties.spec.properties).map((key) => `spec.${key}`),
+  ];
+  t.deepEqual(
+    fields.filter((field) => !reference.includes(`| \`${field}\` |`)),
+    [],
+  );
+  t.deepEqual(
+    Object.values(DiagnosticCode).filter((code) => !reference.includes(`| \`${code}\` |`)),
+    [],
+  );
 });

@@ -352,7 +352,7 @@ static int load_table(struct remap_c *rc, void *a, void *b, bool allow_writes,
 			if (ka != SECTOR_VALID && kb != SECTOR_VALID) {
 				if (ka == SECTOR_BAD && kb == SECTOR_BAD) {
 					rc->ti->error = "Both metadata copies are corrupt";
-					DMERR("%s: table sector %llu corrupt in both copies: refusing to use the spare",
+					DMERR("%s: table sector %llu corrupt in both copies",
 					      rc->spare_dev->name, idx);
 					return -EILSEQ;
 				}

@@ -136,6 +136,7 @@ static void get_inflight(struct remap_c *rc, struct remap_io *io)
 	for (;;) {
 		e = READ_ONCE(rc->epoch);
 		atomic_inc(&rc->inflight[e]);
+		/* Count before re-reading epoch and moving: pairs with remap_begin_move(). */
 		smp_mb__after_atomic();
 		if (READ_ONCE(rc->epoch) == e)
 			break;
@@ -160,9 +161,11 @@ static void remap_begin_move(struct remap_c *rc, u64 first, u64 end)
 	WRITE_ONCE(rc->moving, true);
 	spin_unlock_irq(&rc->lock);
 
+	/* moving before the flip: a write counted in the new epoch sees it. */
 	smp_mb();
 	old = rc->epoch;
 	WRITE_ONCE(rc->epoch, old ^ 1);
+	/* The flip before reading the old count: pairs with get_inflight(). */
 	smp_mb();
 	wait_event(rc->drain_wait, !atomic_read(&rc->inflight[old]));
 }
@@ -214,6 +217,7 @@ static void install_remaps(struct remap_c *rc, u64 first_block, u64 first_slot,
 	unsigned int i;
 
 	WRITE_ONCE(rc->any_special, true);
+	/* The flag before the entries: pairs with smp_rmb() in remap_map(). */
 	smp_wmb();
 	for (i = 0; i < count; i++) {
 		u64 block = first_block + i;
@@ -726,10 +730,12 @@ static int remap_map(struct dm_target *ti, struct bio *bio)
 			drop_inflight(rc, io);
 			return DM_MAPIO_SUBMITTED;
 		}
+		/* moving (cleared after a move installed its remaps) before the lookups. */
 		smp_rmb();
 	}
 
 	if (unlikely(READ_ONCE(rc->any_special))) {
+		/* The flag before the entries: pairs with install_remaps(). */
 		smp_rmb();
 		block = block_of(rc, sector);
 		last = block_of(rc, sector + bio_sectors(bio) - 1);

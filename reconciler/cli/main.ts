@@ -8,7 +8,12 @@ import { processIo } from './io.js';
 import { runCli } from './program.js';
 
 /** Every verb of the CLI, in help order. Adding a verb is adding its module here. */
-const COMMAND_MODULES: Promise<{ command: CliCommand }>[] = [import('./commands/validate.js')];
+const COMMAND_MODULES: Promise<{ command: CliCommand }>[] = [
+  import('./commands/validate.js'),
+  import('./commands/plan.js'),
+  import('./commands/apply.js'),
+  import('./commands/run.js'),
+];
 
 /** sysexits' EX_SOFTWARE: distinct from 1 (invalid input) and 2 (usage, I/O) so scripts can tell a bug apart. */
 const EXIT_INTERNAL_ERROR = 70;

@@ -220,15 +220,12 @@ export class Controller {
   private spawn(name: string): void {
     const actor = createActor(this.machine, { input: { name, backoff: this.options.backoff } });
     const log = this.options.logger.child({ device: name });
-    let lastState = '';
+    const transitions = new TransitionLog(log);
     this.actors.set(name, actor);
     actor.subscribe({
       next: (snapshot) => {
         const report = reportOf(name, actor);
-        if (report.state !== lastState) {
-          lastState = report.state;
-          logTransition(log, report, snapshot.context.operation);
-        }
+        transitions.record(report, snapshot.context.operation);
         this.scheduleRetry(name, report);
         if (snapshot.status === 'done') this.retire(name, actor);
         this.notify();
@@ -332,24 +329,39 @@ function reportOf(name: string, actor: DeviceActor): DeviceReport {
   };
 }
 
-function logTransition(log: Logger, report: DeviceReport, operation: Operation | undefined): void {
-  const kind = operation?.kind ?? 'none';
-  if (report.state === 'failed.backingOff' && report.failure) {
-    const retryIn = Math.max(0, (report.nextAttemptAt ?? 0) - Date.now());
-    log.warn(
-      `${report.failure.during} failed (${report.failure.code}): ${report.failure.message}; retry in ${retryIn} ms`,
-      {
-        operation: kind,
-        state: report.state,
+/**
+ * Logs what an operator needs: every action and every failure, and a settled
+ * state only when it differs from the last one, so a resync that finds
+ * nothing to do adds nothing at info level.
+ */
+class TransitionLog {
+  private lastState = '';
+  private lastSettled = '';
+
+  constructor(private readonly log: Logger) {}
+
+  record(report: DeviceReport, operation: Operation | undefined): void {
+    if (report.state === this.lastState) return;
+    this.lastState = report.state;
+    const meta = { operation: operation?.kind ?? 'none', state: report.state };
+    const news = report.state !== this.lastSettled;
+    if (report.settled) this.lastSettled = report.state;
+
+    if (report.state === 'failed.backingOff' && report.failure) {
+      const { during, code, message } = report.failure;
+      const retryIn = Math.max(0, (report.nextAttemptAt ?? 0) - Date.now());
+      this.log.warn(`${during} failed (${code}): ${message}; retry in ${retryIn} ms`, {
+        ...meta,
         failures: report.failures,
-      },
-    );
-  } else if (report.state === 'failed.refused') {
-    log.error(`refused: ${operation?.reason ?? ''}`, { operation: kind, state: report.state });
-  } else if (report.state === 'observing' || report.state === 'removed' || report.settled) {
-    const why = report.settled && operation ? `: ${operation.reason}` : '';
-    log.info(`${report.state}${why}`, { operation: report.settled ? kind : 'observe', state: report.state });
-  } else {
-    log.info(`${report.state}: ${operation?.reason ?? ''}`, { operation: kind, state: report.state });
+      });
+    } else if (report.state === 'observing') {
+      this.log.debug('observing', { ...meta, operation: 'observe' });
+    } else if (report.settled) {
+      const why = operation ? `: ${operation.reason}` : '';
+      const level = !news ? 'debug' : report.state === 'failed.refused' ? 'error' : 'info';
+      this.log.log(level, `${report.state}${why}`, meta);
+    } else {
+      this.log.info(`${report.state}: ${operation?.reason ?? ''}`, meta);
+    }
   }
 }

@@ -10,7 +10,8 @@ import { Option } from 'commander';
 import type { CliCommand } from '../command.js';
 import type { CliIo } from '../io.js';
 import { ExitCode, ExitError, UsageError } from '../errors.js';
-import { formatDiagnostic, isError } from '../../spec/index.js';
+import { isError } from '../../spec/index.js';
+import { printDiagnostics } from '../output.js';
 import {
   addReconcileOptions,
   durationOption,
@@ -55,7 +56,7 @@ export async function applyCommand(options: ApplyOptions, io: CliIo): Promise<vo
         ) + '\n',
       );
     } else {
-      for (const diagnostic of diagnostics) io.stderr(formatDiagnostic(diagnostic) + '\n');
+      printDiagnostics(io, diagnostics);
       if (refusal) io.stderr(`error: not acting on any device: ${refusal}\n`);
       for (const report of reports) io.stdout(describe(report) + '\n');
       if (timedOut) io.stderr(`error: gave up waiting after ${options.timeout}\n`);

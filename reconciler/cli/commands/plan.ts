@@ -8,7 +8,8 @@ import type { Command } from 'commander';
 import type { CliCommand } from '../command.js';
 import type { CliIo } from '../io.js';
 import { ExitError } from '../errors.js';
-import { formatDiagnostic, isError } from '../../spec/index.js';
+import { isError } from '../../spec/index.js';
+import { printDiagnostics } from '../output.js';
 import { addReconcileOptions, loggerFor, openController } from '../../controller/commandSupport.js';
 import type { ReconcileOptions } from '../../controller/commandSupport.js';
 import { formatPlan } from '../../controller/formatPlan.js';
@@ -31,7 +32,7 @@ export async function planCommand(options: ReconcileOptions, io: CliIo): Promise
     if (options.output === 'json') {
       io.stdout(JSON.stringify({ configDir: opened.configDir, refusal, plan, diagnostics }, null, 2) + '\n');
     } else {
-      for (const diagnostic of diagnostics) io.stderr(formatDiagnostic(diagnostic) + '\n');
+      printDiagnostics(io, diagnostics);
       if (refusal) io.stderr(`error: not planning anything: ${refusal}\n`);
       if (plan) io.stdout(formatPlan(plan));
     }

@@ -1,0 +1,106 @@
+/**
+ * What the reconcile verbs (`plan`, `apply`, `run`) share: their common
+ * options, the logger they write to, and a controller opened on the chosen
+ * kernel. Kept beside the controller so the three command modules stay thin.
+ */
+import { Writable } from 'node:stream';
+import { Option } from 'commander';
+import type { Command } from 'commander';
+import type { CliIo } from '../cli/io.js';
+import {
+  addAllowInsecurePermissionsOption,
+  addConfigDirOption,
+  addOutputOption,
+  resolveConfigDir,
+} from '../cli/options.js';
+import type { ConfigDirOptions, OutputOptions, PermissionOptions } from '../cli/options.js';
+import { UsageError } from '../cli/errors.js';
+import { createLogger } from '../log.js';
+import type { LogFormat, Logger } from '../log.js';
+import type { BackoffPolicy } from '../device/backoff.js';
+import { Controller } from './controller.js';
+import type { StepHook } from './effects.js';
+import { configDirSource } from './specSource.js';
+import { openKernel } from './kernelChoice.js';
+import { parseDuration } from './duration.js';
+
+export interface ReconcileOptions extends ConfigDirOptions, PermissionOptions, OutputOptions {
+  prune?: boolean;
+  kernel: string;
+  logFormat: LogFormat;
+  operationTimeout: string;
+}
+
+export function addReconcileOptions(command: Command): Command {
+  addConfigDirOption(command);
+  addOutputOption(command);
+  addAllowInsecurePermissionsOption(command);
+  return command
+    .option('--prune', 'remove owned devices whose spec was deleted, even with removalPolicy Retain')
+    .addOption(
+      new Option('--log-format <format>', 'log lines as JSON or human text (auto: text on a terminal)')
+        .choices(['auto', 'json', 'text'])
+        .default('auto'),
+    )
+    .addOption(
+      new Option(
+        '--operation-timeout <duration>',
+        'upper bound of one kernel operation on one device',
+      ).default('60s'),
+    )
+    .addOption(
+      new Option('--kernel <kind>', 'kernel adapter: dmsetup, or sim:FILE (a simulated kernel kept in FILE)')
+        .default('dmsetup')
+        .hideHelp(),
+    );
+}
+
+/** A duration option, or a UsageError naming the flag. */
+export function durationOption(flag: string, text: string): number {
+  const milliseconds = parseDuration(text);
+  if (milliseconds === undefined)
+    throw new UsageError(`${flag}: "${text}" is not a duration (e.g. 500ms, 30s, 5m)`);
+  return milliseconds;
+}
+
+/** Log lines go through `write` (a CliIo stream) as JSON or text. */
+export function loggerFor(write: (text: string) => void, format: LogFormat, isTTY: boolean): Logger {
+  const stream = Object.assign(
+    new Writable({
+      write(chunk: Buffer | string, _encoding, callback) {
+        write(chunk.toString());
+        callback();
+      },
+    }),
+    { isTTY },
+  );
+  return createLogger({ format, stream });
+}
+
+export interface OpenedController {
+  controller: Controller;
+  configDir: string;
+  /** Release the kernel (a simulated kernel saves its state here). */
+  close(): Promise<void>;
+}
+
+export async function openController(
+  options: ReconcileOptions,
+  io: CliIo,
+  settings: { logger: Logger; backoff: BackoffPolicy; retryLimit?: number; afterStep?: StepHook },
+): Promise<OpenedController> {
+  const configDir = resolveConfigDir(options, io.env);
+  const operationTimeoutMs = durationOption('--operation-timeout', options.operationTimeout);
+  const kernel = await openKernel(options.kernel);
+  const controller = new Controller({
+    kernel: kernel.adapter,
+    specs: configDirSource(configDir, options.allowInsecurePermissions === true),
+    prune: options.prune === true,
+    backoff: settings.backoff,
+    logger: settings.logger,
+    retryLimit: settings.retryLimit,
+    operationTimeoutMs,
+    afterStep: settings.afterStep,
+  });
+  return { controller, configDir, close: () => kernel.close() };
+}

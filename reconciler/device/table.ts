@@ -39,15 +39,18 @@ export function buildDesiredDevice(
   spare: BlockDeviceInfo,
 ): DesiredDevice {
   const blockSizeSectors = spec.blockSizeBytes / SECTOR_BYTES;
+  // The target maps whole blocks only (its constructor rejects a length that is
+  // not a multiple of block_size), so a partial last block of the disk is left out.
+  const lengthSectors = main.sizeSectors - (main.sizeSectors % blockSizeSectors);
   const features = `4 block_size ${blockSizeSectors} read_retries ${spec.readRetries}`;
   return {
     table: {
       name: spec.name,
       uuid: ownedUuid(spec.name),
-      table: `0 ${main.sizeSectors} ${TARGET_NAME} ${spec.mainDevice} ${spec.spareDevice} ${features}`,
+      table: `0 ${lengthSectors} ${TARGET_NAME} ${spec.mainDevice} ${spec.spareDevice} ${features}`,
     },
     geometry: {
-      lengthSectors: main.sizeSectors,
+      lengthSectors,
       mainDevice: main.majorMinor,
       spareDevice: spare.majorMinor,
       blockSizeSectors,

@@ -303,3 +303,14 @@ test('devices are planned in name order and independently', (t) => {
   );
   t.true(result.hasChanges);
 });
+
+test('the table covers whole blocks only: a partial last block of the main device is left out', (t) => {
+  const world = new FakeObservation().spec('a', { blockSizeBytes: 65536 }).build();
+  world.blockDevices.set('/dev/disk/by-id/a-main', {
+    path: '/dev/disk/by-id/a-main',
+    majorMinor: '8:16',
+    sizeSectors: 1000,
+  });
+  const [create] = planDevice('a', world).operations;
+  t.true(create !== undefined && 'table' in create && create.table.table.startsWith('0 896 remap '));
+});

@@ -14,8 +14,9 @@ spare="$(make_loop 8)"
 size="$(sectors_of "$main")"
 dd if=/dev/urandom of=/tmp/pattern bs=1M count=1 status=none
 
-# Threads of our workqueues are named after the workqueue: "dm-remap-<spare>".
-remap_threads() { grep -l '^dm-remap' /proc/[0-9]*/comm 2>/dev/null | wc -l; }
+# The rescuer thread of each of our workqueues (WQ_MEM_RECLAIM) carries its
+# name, "dm-remap-<spare>": as is on 6.1, as "kworker/R-dm-re" (15 chars) on 6.12.
+remap_threads() { grep -lE '^(kworker/R-)?dm-re' /proc/[0-9]*/comm 2>/dev/null | wc -l; }
 sunreclaim_kb() { awk '/^SUnreclaim:/ { print $2 }' /proc/meminfo; }
 
 one_round() {

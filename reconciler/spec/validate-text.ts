@@ -42,14 +42,13 @@ export function validateText(
 
   const parsed = parseYaml(file, text, limits);
   result.diagnostics = parsed.diagnostics;
+  result.declaredNames = parsed.declaredNames;
   if (parsed.empty) {
     result.diagnostics.push(
       fileError(file, DiagnosticCode.emptyFile, 'file holds only comments, no YAML document'),
     );
   }
   for (const document of parsed.documents) {
-    const name = nameOf(document.value);
-    if (name !== undefined) result.declaredNames.push(name);
     const checked = checkDocument(file, document);
     result.diagnostics = result.diagnostics.concat(checked.diagnostics);
     if (checked.document !== undefined) result.documents.push(checked.document);
@@ -113,12 +112,4 @@ function wholeFileProblem(file: string, text: string): Diagnostic | undefined {
 
 function fileError(file: string, code: DiagnosticCode, message: string): Diagnostic {
   return { severity: 'error', code, message, file, line: 1, column: 1 };
-}
-
-function nameOf(value: unknown): string | undefined {
-  if (value === null || typeof value !== 'object') return undefined;
-  const metadata = (value as Record<string, unknown>)['metadata'];
-  if (metadata === null || typeof metadata !== 'object') return undefined;
-  const name = (metadata as Record<string, unknown>)['name'];
-  return typeof name === 'string' ? name : undefined;
 }

@@ -55,6 +55,12 @@ export const DEFAULT_YAML_LIMITS: YamlLimits = {
 
 export interface ParsedYaml {
   documents: SourceDocument[];
+  /**
+   * metadata.name of every document that has one as a plain string, in file
+   * order, including documents refused for YAML problems: the reconciler
+   * freezes the devices an invalid file declares, so it needs their names.
+   */
+  declaredNames: string[];
   /** True when the file holds no document at all (empty, blank or comments only). */
   empty: boolean;
   diagnostics: Diagnostic[];
@@ -90,7 +96,7 @@ export function parseYaml(file: string, text: string, limits: YamlLimits = DEFAU
             `more than ${limits.maxDocuments} YAML documents in one file; split them over several files`,
             position,
           );
-    return { documents: [], empty: false, diagnostics: [diagnostic] };
+    return { documents: [], declaredNames: [], empty: false, diagnostics: [diagnostic] };
   }
 
   const parsed = parseAllDocuments(text, { lineCounter, uniqueKeys: false, prettyErrors: true });
@@ -98,9 +104,12 @@ export function parseYaml(file: string, text: string, limits: YamlLimits = DEFAU
   const docs = Array.from(parsed);
   const diagnostics: Diagnostic[] = [];
   const documents: SourceDocument[] = [];
+  const declaredNames: string[] = [];
 
   for (const [index, doc] of docs.entries()) {
     if (diagnostics.length >= limits.maxDiagnostics) break;
+    const name = declaredName(doc);
+    if (name !== undefined) declaredNames.push(name);
     const before = diagnostics.length;
     for (const problem of doc.errors) {
       const [pos] = problem.linePos ?? [];
@@ -147,7 +156,7 @@ export function parseYaml(file: string, text: string, limits: YamlLimits = DEFAU
     documents.push({ index, start: at(contents.range[0]), value, locate: locator(doc, at) });
   }
 
-  return { documents, empty: docs.length === 0, diagnostics };
+  return { documents, declaredNames, empty: docs.length === 0, diagnostics };
 }
 
 /**
@@ -305,4 +314,11 @@ function firstAliasOffset(doc: Document.Parsed): number | undefined {
     },
   });
   return offset;
+}
+
+/** Read from the syntax tree, without expanding aliases, so it works on broken documents too. */
+function declaredName(doc: Document.Parsed): string | undefined {
+  if (!isMap(doc.contents)) return undefined;
+  const name: unknown = doc.getIn(['metadata', 'name']);
+  return typeof name === 'string' ? name : undefined;
 }

@@ -168,3 +168,29 @@ test('whatever the text, validation never throws and every diagnostic is positio
   );
   t.pass();
 });
+
+test('names of documents refused for YAML problems are still declared, so their devices can be held', (t) => {
+  const text = [
+    'apiVersion: dm-remap/v1alpha1',
+    'kind: RemapDevice',
+    'metadata:',
+    '  name: unclosed',
+    'spec: {mainDevice: /dev/disk/by-id/m',
+    '---',
+    'metadata: {name: twice, name: again}',
+    '---',
+    '- not a map',
+    '',
+  ].join('\n');
+  const result = validateText(FILE, text);
+  t.deepEqual(result.documents, []);
+  t.deepEqual(result.declaredNames, ['unclosed', 'twice']);
+  t.deepEqual(
+    result.diagnostics.map((d) => [d.code, d.line]),
+    [
+      ['yaml-syntax', 6],
+      ['duplicate-key', 7],
+      ['wrong-type', 9],
+    ],
+  );
+});

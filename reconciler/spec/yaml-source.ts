@@ -3,10 +3,10 @@
  * from a path inside it to a line and column. Pure: no I/O.
  *
  * The yaml library is guarded because spec files are read by a process that
- * runs as root: flow nesting is measured with the (iterative) lexer before the
- * (recursive) composer sees it, aliases are bounded when converting to plain
- * values, and duplicate keys, complex keys and unknown tags are refused rather
- * than silently resolved.
+ * runs as root: nesting and the number of documents are measured with the
+ * (iterative) lexer before the (recursive) composer sees the text, aliases are
+ * bounded when converting to plain values, and duplicate keys, complex keys and
+ * unknown tags are refused rather than silently resolved.
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, parseAllDocuments, visit } from 'yaml';
 import type { Document, Node as YamlNode, ParsedNode } from 'yaml';

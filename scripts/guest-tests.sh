@@ -12,20 +12,24 @@
 #   TEST.sh      run only these guest scripts (default tests/guest/*.sh)
 #
 # A guest script declares what it needs in header comments:
-#   # guest: --disk main=64M --disk spare=16M      options for guest.sh
+#   # guest: --disk main=64M --disk spare=16M      options for guest.sh (a
+#                       value not starting with "-" is a note: no options)
 #   # guest-boots: 2    boot N times on the same --state-dir (a reboot test);
 #                       the script gets the boot number (1..N) as argument
+# tests/guest/*.host.sh run on the host instead and boot guests themselves
+# (npm run guest); --kernel reaches them as DM_REMAP_GUEST_KERNEL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
 
 kernel_args=()
+kernel="${DM_REMAP_GUEST_KERNEL:-6.1}"
 jobs="$(nproc)"
 ((jobs <= 4)) || jobs=4
 tests=()
 while (($#)); do
 	case "$1" in
-	--kernel) kernel_args=(--kernel "${2:?}") && shift ;;
+	--kernel) kernel="${2:?}" && shift ;;
 	--jobs) jobs="${2:?}" && shift ;;
 	-*) echo "guest-tests: unknown option $1" >&2 && exit 2 ;;
 	*) tests+=("$1") ;;
@@ -38,6 +42,7 @@ if ((${#tests[@]} == 0)); then
 	shopt -u nullglob
 fi
 
+kernel_args=(--kernel "$kernel")
 results_dir="$(mktemp -d "${TMPDIR:-/tmp}/dm-remap-guest-tests.XXXXXX")"
 trap 'rm -rf "$results_dir"' EXIT
 passed=0
@@ -66,10 +71,22 @@ header_value() {
 run_guest_test() {
 	local script="$1" id="$2" state boots boot status=0 started=$SECONDS
 	local -a options=()
-	read -r -a options <<<"$(header_value "$script" guest)"
+	local header
+	header="$(header_value "$script" guest)"
+	[[ "$header" != -* ]] || read -r -a options <<<"$header"
 	boots="$(header_value "$script" guest-boots)"
 	boots="${boots:-1}"
 	state="$(mktemp -d "$results_dir/state.XXXXXX")"
+	if [[ "$script" == *.host.sh ]]; then
+		{
+			echo "guest-tests: --- $script (on the host)"
+			DM_REMAP_GUEST_KERNEL="$kernel" bash "$script" || status=$?
+			echo "guest-tests: --- $script took $((SECONDS - started)) s"
+		} >"$results_dir/$id.log" 2>&1
+		rm -rf "$state"
+		echo "$status" >"$results_dir/$id.status"
+		return
+	fi
 	{
 		for ((boot = 1; boot <= boots; boot++)); do
 			echo "guest-tests: --- $script (boot $boot of $boots)"
@@ -88,10 +105,10 @@ run_guest_test() {
 
 started=$SECONDS
 
-for kernel in 6.1 6.12; do
+for build_kernel in 6.1 6.12; do
 	status=0
-	bash scripts/kmod-build.sh --quiet "$kernel" >/dev/null || status=$?
-	record "kmod build ($kernel, W=1)" "$status"
+	bash scripts/kmod-build.sh --quiet "$build_kernel" >/dev/null || status=$?
+	record "kmod build ($build_kernel, W=1)" "$status"
 done
 
 status=0

@@ -29,7 +29,7 @@ GUEST_PROGRAMS=(
 	/usr/bin/dd /usr/bin/sha256sum /usr/bin/md5sum /usr/bin/cmp /usr/bin/truncate /usr/bin/sync
 	/usr/bin/stat /usr/bin/timeout /usr/bin/od /usr/bin/head /usr/bin/tail /usr/bin/seq
 	/usr/bin/sort /usr/bin/cut /usr/bin/tr /usr/bin/wc /usr/bin/mktemp /usr/bin/date /usr/bin/env
-	/usr/bin/kmod /usr/bin/bash /usr/bin/flock
+	/usr/bin/kmod /usr/bin/bash /usr/bin/dash /usr/bin/flock
 )
 KMOD_TOOLS=(modprobe rmmod insmod lsmod depmod modinfo)
 
@@ -94,7 +94,6 @@ build() {
 	for applet in $(/bin/busybox --list); do
 		[[ -e "$stage/bin/$applet" ]] || ln -s busybox "$stage/bin/$applet"
 	done
-	ln -sf busybox "$stage/bin/sh"
 
 	local program
 	for program in "${GUEST_PROGRAMS[@]}"; do
@@ -105,6 +104,17 @@ build() {
 	stage_program "$stage" "$(readlink -f "$node")"
 	# node itself is shared at boot; only its libraries are needed here.
 	rm -f "$stage$(readlink -f "$node")"
+	# Debian merges /bin into /usr/bin, so scripts say #!/bin/bash: mirror
+	# that for every copied program (it also wins over the busybox applet).
+	for program in "${GUEST_PROGRAMS[@]}"; do
+		case "$program" in
+		/usr/bin/* | /usr/sbin/*) ln -sf "$program" "$stage${program#/usr}" ;;
+		esac
+	done
+	# /bin/sh is dash, as on Debian. Not busybox: its shell runs its own
+	# applets before searching PATH, so `sh -c 'dd iflag=direct ...'` or
+	# `depmod` would silently get busybox's versions instead of GNU's/kmod's.
+	ln -sf dash "$stage/bin/sh"
 	for program in "${KMOD_TOOLS[@]}"; do
 		ln -sf ../bin/kmod "$stage/usr/sbin/$program"
 		# The kernel's request_module() runs /sbin/modprobe.

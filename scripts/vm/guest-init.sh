@@ -1,5 +1,5 @@
 #!/bin/sh
-# /init of the guest (busybox sh, PID 1). Mounts the shares the runner set up,
+# /init of the guest (dash, PID 1; busybox provides mount, poweroff...). Mounts the shares the runner set up,
 # installs the dm-remap.ko it was handed, runs the requested command as root in
 # the checkout and reports its exit status back through the control share.
 # The kernel cannot tell the host how a test went, and qemu exits 0 even after

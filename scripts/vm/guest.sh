@@ -38,6 +38,14 @@ readonly EXIT_TIMEOUT=124 EXIT_RIG_FAILURE=125
 # prints the word "WARNING:" from tripping this.
 readonly KERNEL_TROUBLE='^\[ *[0-9]+\.[0-9]+\] .*(BUG:|Oops|WARNING:|KASAN|UBSAN|Kernel panic|kernel BUG at|general protection fault|INFO: task .* blocked for more than|soft lockup|hard LOCKUP|rcu: INFO: .* detected stalls)'
 
+# panic=-1 + qemu's -no-reboot: a panic ends the run at once (no result file);
+# oops=panic: an oops cannot leave a half-dead kernel running to the timeout.
+# no_timer_check: under TCG on a busy host the IO-APIC timer check can time
+# out and panic at boot ("IO-APIC + timer doesn't work!"); it checks the
+# emulator, not our code. A starved TCG vCPU must not pass for an RCU stall
+# either, hence the longer stall timeout (real stalls still show within it).
+readonly KERNEL_CMDLINE="console=ttyS0 panic=-1 oops=panic quiet no_timer_check rcupdate.rcu_cpu_stall_timeout=60"
+
 kernel="${DM_REMAP_GUEST_KERNEL:-$RIG_DEFAULT_KERNEL}"
 mem=1024
 timeout_s=600
@@ -219,7 +227,7 @@ main() {
 		# Keeps SeaBIOS's banner and screen-clearing codes off the console.
 		-fw_cfg name=etc/sercon-port,string=0
 		-kernel "$kdir/vmlinuz" -initrd "$initrd"
-		-append "console=ttyS0 panic=-1 oops=panic quiet"
+		-append "$KERNEL_CMDLINE"
 		-virtfs "local,path=$control,mount_tag=rig,security_model=none"
 		-virtfs "local,path=$RIG_ROOT,mount_tag=host0,security_model=none"
 		-virtfs "local,path=$(dirname "$node"),mount_tag=hostnode,security_model=none,readonly=on"

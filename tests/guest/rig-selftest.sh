@@ -89,9 +89,10 @@ check_dm_remap_module() {
 		ok "no dm-remap.ko handed to this boot (kmod/ has no sources or --no-module): skipped"
 		return
 	fi
-	local path
-	path="$(modinfo -n dm-remap)" || fail "modprobe cannot find dm-remap"
-	[[ "$path" == "/lib/modules/$(uname -r)/extra/dm-remap.ko" ]] || fail "dm-remap resolves to $path"
+	local path="/lib/modules/$(uname -r)/extra/dm-remap.ko" plan
+	# What modprobe would do: load dm-mod first, then our module from extra/.
+	plan="$(modprobe --show-depends dm-remap)" || fail "modprobe cannot find dm-remap"
+	[[ "$(tail -n1 <<<"$plan")" == "insmod $path "* ]] || fail "modprobe resolves dm-remap to: $plan"
 	modprobe dm-remap || fail "modprobe dm-remap failed"
 	dmsetup targets | grep -q '^remap' || fail "dm-remap loaded but registers no 'remap' target"
 	rmmod dm-remap || fail "rmmod dm-remap failed"
@@ -110,11 +111,13 @@ check_environment() {
 	[[ "$(id -u)" == 0 ]] || fail "not root"
 	[[ "$PWD" == "$DM_REMAP_CHECKOUT" && -f package.json ]] || fail "cwd is $PWD, not the checkout"
 	[[ "${DM_DISABLE_UDEV:-}" == 1 ]] || fail "DM_DISABLE_UDEV not exported"
+	# Even from plain sh, dd must be GNU's: busybox's ignores iflag=direct.
+	sh -c 'dd --version' 2>&1 | grep -q coreutils || fail "sh -c dd is not GNU dd"
 	[[ "$DM_REMAP_DISKS" == "persist=/dev/vda" ]] || fail "DM_REMAP_DISKS is '$DM_REMAP_DISKS'"
 	# The checkout is writable: tests leave result files in it.
 	local probe=".cache/vm/rig-selftest.$$"
 	echo ok >"$probe" && [[ "$(cat "$probe")" == ok ]] && rm "$probe" || fail "checkout not writable"
-	ok "root in the checkout ($PWD), udev disabled, disks: $DM_REMAP_DISKS, checkout writable"
+	ok "root in the checkout ($PWD), udev disabled, GNU dd, disks: $DM_REMAP_DISKS, checkout writable"
 }
 
 check_environment

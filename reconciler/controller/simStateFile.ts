@@ -7,6 +7,7 @@
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { SimulatedKernel } from '../kernel/simulated.js';
+import type { FaultSpec, SimulatedOperation } from '../kernel/simulated.js';
 import type { KernelObservation } from '../kernel/adapter.js';
 import { formatTableLine } from '../kernel/table.js';
 
@@ -30,11 +31,15 @@ export interface SimDeviceState {
   pendingBlocks?: number;
 }
 
+/** A failure armed once the state is restored (see FaultSpec); spent faults are not written back. */
+export type SimFaultState = FaultSpec & { operation: SimulatedOperation };
+
 export interface SimState {
   moduleLoaded?: boolean;
   moduleInstalled?: boolean;
   blockDevices: SimBlockDeviceState[];
   devices: SimDeviceState[];
+  faults?: SimFaultState[];
 }
 
 const OWNED_PREFIX = 'DMREMAP-';
@@ -69,6 +74,7 @@ export async function simulatedKernelFrom(state: SimState): Promise<SimulatedKer
     if (device.remappedBlocks) kernel.injectRemappedBlocks(device.name, device.remappedBlocks);
     if (device.pendingBlocks) kernel.setRemapStatus(device.name, { pendingBlocks: device.pendingBlocks });
   }
+  for (const { operation, ...fault } of state.faults ?? []) kernel.failNext(operation, fault);
   return kernel;
 }
 
@@ -77,6 +83,8 @@ export function simStateOf(observation: KernelObservation, previous: SimState): 
   const inactiveBefore = new Map(previous.devices.map((device) => [device.name, device.inactiveTable]));
   return {
     ...previous,
+    // Faults were armed for this run only; what is left of them is not carried over.
+    faults: undefined,
     moduleLoaded: observation.moduleLoaded,
     devices: observation.devices.map((device) => {
       const table = device.hasLiveTable ? device.table.map(formatTableLine).join('\n') : undefined;

@@ -1,0 +1,120 @@
+/**
+ * `dm-remap run` as a real process on a simulated kernel: it converges at
+ * start, follows edits of the config dir, reloads on SIGHUP, and stops
+ * cleanly on SIGTERM and SIGINT.
+ */
+import test from 'ava';
+import type { ExecutionContext } from 'ava';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { CliWorld } from '../controller/cliHarness.js';
+
+interface Daemon {
+  lines: { message: string; device?: string; operation?: string; state?: string }[];
+  /** Resolves with the first log line matching, or rejects after `timeoutMs`. */
+  waitFor(match: (line: Daemon['lines'][number]) => boolean, timeoutMs?: number): Promise<void>;
+  signal(name: NodeJS.Signals): void;
+  exited: Promise<number | null>;
+}
+
+function startDaemon(t: ExecutionContext, world: CliWorld, extra: string[] = []): Daemon {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx/esm',
+      'reconciler/cli/main.ts',
+      'run',
+      ...world.kernelArgs,
+      '--resync-interval',
+      '300ms',
+      ...extra,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  const lines: Daemon['lines'] = [];
+  const waiters = new Set<() => void>();
+  let buffered = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    const complete = buffered.split('\n');
+    buffered = complete.pop() ?? '';
+    for (const line of complete) if (line.trim()) lines.push(JSON.parse(line) as Daemon['lines'][number]);
+    for (const waiter of [...waiters]) waiter();
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    lines,
+    exited,
+    signal: (name) => child.kill(name),
+    waitFor: (match, timeoutMs = 15_000) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (!lines.some(match)) return;
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no matching log line; stderr: ${stderr}; log: ${JSON.stringify(lines)}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      }),
+  };
+}
+
+test('the daemon converges, follows config edits and SIGHUP, and stops on SIGTERM with exit 0', async (t) => {
+  const world = await CliWorld.create(t, ['a', 'b']);
+  await world.writeSpec('a');
+  const daemon = startDaemon(t, world);
+  await daemon.waitFor((line) => line.device === 'a' && line.state === 'active');
+
+  await world.writeSpec('b', ['readRetries: 4']);
+  await daemon.waitFor((line) => line.device === 'b' && line.state === 'active');
+
+  await world.writeSpec('a', ['readRetries: 9']);
+  await daemon.waitFor((line) => line.device === 'a' && line.operation === 'reload');
+
+  daemon.signal('SIGHUP');
+  await daemon.waitFor((line) => line.message === 'reconciling all devices (SIGHUP)');
+
+  daemon.signal('SIGTERM');
+  t.is(await daemon.exited, 0);
+  t.true(daemon.lines.some((line) => line.message === 'stopped'));
+  t.like(await world.device('a'), {
+    table: '0 65536 remap 8:0 8:16 4 block_size 8 read_retries 9',
+    suspended: false,
+  });
+  t.like(await world.device('b'), {
+    table: '0 65536 remap 8:32 8:48 4 block_size 8 read_retries 4',
+    suspended: false,
+  });
+  t.like(await world.device('vg-root'), { uuid: 'LVM-root', table: '0 2048 zero' });
+});
+
+test('editor leftovers and an invalid save never change a running device', async (t) => {
+  const world = await CliWorld.create(t, ['a']);
+  await world.writeSpec('a');
+  const daemon = startDaemon(t, world);
+  await daemon.waitFor((line) => line.device === 'a' && line.state === 'active');
+  await fs.writeFile(path.join(world.configDir, 'a.yaml~'), 'garbage');
+  await fs.writeFile(path.join(world.configDir, 'a.yaml'), 'apiVersion: dm-remap/v1alpha1\nkind: [\n');
+  await daemon.waitFor((line) => line.device === 'a' && line.state === 'held');
+  daemon.signal('SIGINT');
+  t.is(await daemon.exited, 0);
+  t.false(
+    daemon.lines.some((line) => line.device === 'a' && ['reload', 'remove'].includes(line.operation ?? '')),
+  );
+  t.like(await world.device('a'), {
+    table: '0 65536 remap 8:0 8:16 4 block_size 8 read_retries 3',
+    suspended: false,
+  });
+});

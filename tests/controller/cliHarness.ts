@@ -1,0 +1,113 @@
+/**
+ * Runs the reconcile verbs (plan, apply, run) the way an operator does, on a
+ * simulated kernel kept in a JSON file (`--kernel sim:FILE`) and a real
+ * config dir in a temporary directory; ava tears both down.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { ExecutionContext } from 'ava';
+import type { CliIo } from '../../reconciler/cli/io.js';
+import { runCli } from '../../reconciler/cli/program.js';
+import { command as planCommand } from '../../reconciler/cli/commands/plan.js';
+import { command as applyCommand } from '../../reconciler/cli/commands/apply.js';
+import { command as runCommand } from '../../reconciler/cli/commands/run.js';
+import type { SimDeviceState, SimState } from '../../reconciler/controller/simStateFile.js';
+
+export interface CliRun {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+export const MAIN_SECTORS = 65_536;
+
+export class CliWorld {
+  private constructor(
+    readonly dir: string,
+    readonly configDir: string,
+    readonly simFile: string,
+  ) {}
+
+  /** A config dir and a simulated kernel holding the backing devices of `names` plus a foreign LVM device. */
+  static async create(t: ExecutionContext, names: string[]): Promise<CliWorld> {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dm-remap-cli-'));
+    t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+    const configDir = path.join(dir, 'dm-remap.d');
+    await fs.mkdir(configDir, { mode: 0o755 });
+    const world = new CliWorld(dir, configDir, path.join(dir, 'kernel.json'));
+    const blockDevices = names.flatMap((name, index) => [
+      { path: `/dev/disk/by-id/${name}-main`, sizeSectors: MAIN_SECTORS, major: 8, minor: index * 32 },
+      { path: `/dev/disk/by-id/${name}-spare`, sizeSectors: 8_192, major: 8, minor: index * 32 + 16 },
+    ]);
+    await world.writeKernel({
+      moduleLoaded: false,
+      blockDevices,
+      devices: [{ name: 'vg-root', uuid: 'LVM-root', table: '0 2048 zero' }],
+    });
+    return world;
+  }
+
+  get kernelArgs(): string[] {
+    return ['--config-dir', this.configDir, '--kernel', `sim:${this.simFile}`, '--log-format', 'json'];
+  }
+
+  /** Write a spec atomically; `fields` ("key: value") add to or override the default spec fields. */
+  async writeSpec(name: string, fields: string[] = [], mode = 0o644): Promise<void> {
+    const file = path.join(this.configDir, `${name}.yaml`);
+    const defaults = [
+      `mainDevice: /dev/disk/by-id/${name}-main`,
+      `spareDevice: /dev/disk/by-id/${name}-spare`,
+    ];
+    const keyOf = (line: string) => line.slice(0, line.indexOf(':'));
+    const overridden = new Set(fields.map(keyOf));
+    const specFields = [...defaults.filter((line) => !overridden.has(keyOf(line))), ...fields];
+    const text = [
+      'apiVersion: dm-remap/v1alpha1',
+      'kind: RemapDevice',
+      'metadata:',
+      `  name: ${name}`,
+      'spec:',
+      ...specFields.map((line) => `  ${line}`),
+      '',
+    ].join('\n');
+    const temporary = path.join(this.configDir, `.${name}.yaml.tmp`);
+    await fs.writeFile(temporary, text);
+    await fs.chmod(temporary, mode);
+    await fs.rename(temporary, file);
+  }
+
+  async writeKernel(state: SimState): Promise<void> {
+    await fs.writeFile(this.simFile, JSON.stringify(state, null, 2));
+  }
+
+  async kernel(): Promise<SimState> {
+    return JSON.parse(await fs.readFile(this.simFile, 'utf8')) as SimState;
+  }
+
+  async device(name: string): Promise<SimDeviceState | undefined> {
+    return (await this.kernel()).devices.find((device) => device.name === name);
+  }
+
+  /** What a change to the kernel would show in: each device's name, owner, tables and suspension. */
+  async devices(): Promise<string[]> {
+    return (await this.kernel()).devices.map((device) =>
+      JSON.stringify([
+        device.name,
+        device.uuid,
+        device.table,
+        device.inactiveTable,
+        device.suspended === true,
+      ]),
+    );
+  }
+
+  /** Run a verb in-process through the real command line parser. */
+  async cli(...args: string[]): Promise<CliRun> {
+    let stdout = '';
+    let stderr = '';
+    const io: CliIo = { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text), env: {} };
+    const status = await runCli(['node', 'dm-remap', ...args], io, [planCommand, applyCommand, runCommand]);
+    return { status, stdout, stderr };
+  }
+}

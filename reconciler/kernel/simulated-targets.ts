@@ -5,7 +5,7 @@
  * `dmsetup table` prints afterwards (devices as major:minor, features as given).
  */
 import { KernelError, TARGET_NAME } from './adapter.js';
-import type { TableLine } from './adapter.js';
+import type { RemapTable, TableLine } from './adapter.js';
 import { formatTableLine, parseRemapTable, parseTable, TableSyntaxError } from './table.js';
 
 export interface SimulatedBlockDevice {
@@ -16,6 +16,13 @@ export interface SimulatedBlockDevice {
 
 /** Looks a device argument ("/dev/x" or "M:m") up; undefined when no such device exists. */
 export type DeviceResolver = (reference: string) => SimulatedBlockDevice | undefined;
+
+/**
+ * The remap module's checks of a spare against the table (kmod: "Spare
+ * belongs to a main device of another size", "Spare device is in use by
+ * another device"...): throws a KernelError to refuse it.
+ */
+export type SpareCheck = (spareMajorMinor: string, table: RemapTable) => void;
 
 /** Targets every kernel with device-mapper has built in. */
 const BUILT_IN_TARGETS = new Set(['linear', 'error', 'zero']);
@@ -30,6 +37,7 @@ export function constructTable(
   table: string,
   resolve: DeviceResolver,
   moduleLoaded: boolean,
+  checkSpare: SpareCheck = () => {},
 ): TableLine[] {
   const fail = (message: string, code = 'EINVAL') =>
     new KernelError(`load ${name}: ${message}`, 'load', name, code);
@@ -48,14 +56,19 @@ export function constructTable(
     if (!availableTargets(moduleLoaded).includes(line.targetType)) {
       throw fail(`unknown target type ${line.targetType}`);
     }
-    const canonical = constructLine(line, resolve, fail);
+    const canonical = constructLine(line, resolve, fail, checkSpare);
     return canonical;
   });
 }
 
 type Fail = (message: string, code?: string) => KernelError;
 
-function constructLine(line: TableLine, resolve: DeviceResolver, fail: Fail): TableLine {
+function constructLine(
+  line: TableLine,
+  resolve: DeviceResolver,
+  fail: Fail,
+  checkSpare: SpareCheck,
+): TableLine {
   const lookUp = (reference: string, neededSectors: number): string => {
     const device = resolve(reference);
     if (!device) throw fail(`device lookup failed for ${reference}`, 'ENXIO');
@@ -88,6 +101,7 @@ function constructLine(line: TableLine, resolve: DeviceResolver, fail: Fail): Ta
       const main = lookUp(remap.mainDevice, line.lengthSectors);
       const spare = lookUp(remap.spareDevice, remap.blockSizeSectors);
       if (main === spare) throw fail('remap: main and spare are the same device');
+      checkSpare(spare, remap);
       const [, , ...features] = line.args.split(' ');
       return { ...line, args: [main, spare, ...features].join(' ') };
     }

@@ -55,6 +55,13 @@ export interface SimulatedKernelOptions {
 /** A function the test installs to answer `dmsetup message` for remap devices. */
 export type MessageHandler = (name: string, args: readonly string[]) => string;
 
+/** The identity the module records in a spare's superblock and checks on every later table. */
+interface SpareFormat {
+  mainSectors: number;
+  blockSectors: number;
+  mainId: string;
+}
+
 interface SimDevice {
   name: string;
   uuid: string;
@@ -91,6 +98,8 @@ export class SimulatedKernel implements KernelAdapter {
 
   private readonly devices = new Map<string, SimDevice>();
   private readonly blockDevices = new Map<string, SimulatedBlockDevice>();
+  /** What the module wrote on each spare ("M:m") the first time a remap table using it went live. */
+  private readonly spareFormats = new Map<string, SpareFormat>();
   private nextLoopMinor = 0;
   private nextDmMinor = 0;
   private moduleLoaded: boolean;
@@ -141,8 +150,7 @@ export class SimulatedKernel implements KernelAdapter {
   addForeignDevice(name: string, uuid: string, table?: string): void {
     if (this.devices.has(name)) throw new Error(`simulated device ${name} already exists`);
     const device = this.newDevice(name, uuid);
-    if (table !== undefined)
-      device.live = constructTable(name, table, (ref) => this.resolve(ref), this.moduleLoaded);
+    if (table !== undefined) device.live = this.construct(name, table);
     this.devices.set(name, device);
   }
 
@@ -154,7 +162,7 @@ export class SimulatedKernel implements KernelAdapter {
     if (this.devices.has(name)) throw new Error(`simulated device ${name} already exists`);
     const device = this.newDevice(name, uuid);
     if (inactiveTable !== undefined) {
-      device.inactive = constructTable(name, inactiveTable, (ref) => this.resolve(ref), this.moduleLoaded);
+      device.inactive = this.construct(name, inactiveTable);
     }
     this.devices.set(name, device);
   }
@@ -250,12 +258,7 @@ export class SimulatedKernel implements KernelAdapter {
     const device = this.mustBeOwned('load', desired.name);
     await this.faults.enter('load', desired.name, signal);
     this.calls.load += 1;
-    device.inactive = constructTable(
-      desired.name,
-      desired.table,
-      (ref) => this.resolve(ref),
-      this.moduleLoaded,
-    );
+    device.inactive = this.construct(desired.name, desired.table);
     this.faults.crashIfArmed('load', 'after', desired.name);
   }
 
@@ -346,7 +349,7 @@ export class SimulatedKernel implements KernelAdapter {
     }
     // Validate before creating: dmsetup removes the device again when its table
     // fails to load, so a bad table leaves nothing behind.
-    const table = constructTable(item.name, item.table, (ref) => this.resolve(ref), this.moduleLoaded);
+    const table = this.construct(item.name, item.table);
     const device = this.newDevice(item.name, item.uuid);
     this.devices.set(item.name, device);
     this.faults.crashIfArmed('create', 'afterCreate', item.name);
@@ -383,6 +386,7 @@ export class SimulatedKernel implements KernelAdapter {
       const hadRemap = device.live?.[0]?.targetType === TARGET_NAME;
       device.live = device.inactive;
       delete device.inactive;
+      this.recordSpareFormat(device.live);
       if (!hadRemap) device.remapStatus = this.freshRemapStatus(device.live);
       else device.remapStatus.spareBlocksTotal = this.freshRemapStatus(device.live).spareBlocksTotal;
       device.suspended = false;
@@ -392,6 +396,48 @@ export class SimulatedKernel implements KernelAdapter {
       throw new KernelError(`resume ${device.name}: no table to resume`, 'resume', device.name, 'EINVAL');
     }
     device.suspended = false;
+  }
+
+  /** Load-time checks of a table for `name`, including the remap module's checks of the spare. */
+  private construct(name: string, table: string): TableLine[] {
+    return constructTable(
+      name,
+      table,
+      (ref) => this.resolve(ref),
+      this.moduleLoaded,
+      (spare, remap) => {
+        const refuse = (message: string, code = 'EINVAL') =>
+          new KernelError(`load ${name}: remap: ${message}`, 'load', name, code);
+        const user = [...this.devices.values()].find(
+          (other) =>
+            other.name !== name &&
+            [...(other.live ?? []), ...(other.inactive ?? [])].some(
+              (line) => line.targetType === TARGET_NAME && line.args.split(' ')[1] === spare,
+            ),
+        );
+        if (user) throw refuse('Spare device is in use by another device', 'EBUSY');
+        const format = this.spareFormats.get(spare);
+        if (!format) return;
+        if (format.mainSectors !== remap.lengthSectors)
+          throw refuse('Spare belongs to a main device of another size');
+        if (format.blockSectors !== remap.blockSizeSectors)
+          throw refuse('Spare was formatted with another block_size');
+        if (format.mainId !== (remap.mainId ?? '')) throw refuse('Spare belongs to another main_id');
+      },
+    );
+  }
+
+  /** The module formats a blank spare when its first table goes live (preresume). */
+  private recordSpareFormat(table: readonly TableLine[]): void {
+    const line = table.length === 1 && table[0]?.targetType === TARGET_NAME ? table[0] : undefined;
+    if (!line) return;
+    const remap = parseRemapTable(line);
+    if (this.spareFormats.has(remap.spareDevice)) return;
+    this.spareFormats.set(remap.spareDevice, {
+      mainSectors: remap.lengthSectors,
+      blockSectors: remap.blockSizeSectors,
+      mainId: remap.mainId ?? '',
+    });
   }
 
   private observeDevice(device: SimDevice): ObservedDevice {

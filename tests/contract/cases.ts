@@ -29,6 +29,24 @@ function ownedTable(
     : `0 ${length} linear ${main.path} 0`;
 }
 
+/**
+ * A second, different table for the same device, as a reload would load.
+ * For remap only read_retries changes: the module refuses a spare formatted
+ * for another main size or block_size, so a reload keeps both. Without the
+ * module a `zero` table stands in: any other table shows the swap.
+ */
+function reloadTable(fixture: ContractFixture, main: BlockDeviceInfo, spare: BlockDeviceInfo): string {
+  return fixture.remapAvailable
+    ? `0 ${SIZE} ${TARGET_NAME} ${main.path} ${spare.path} 4 block_size 8 read_retries 5`
+    : `0 ${SIZE} zero`;
+}
+
+/** Whether an observed live table is the one reloadTable() made. */
+function isReloaded(device: ObservedDevice): boolean {
+  const line = device.table[0];
+  return line?.targetType === 'zero' || (line?.args.endsWith(' read_retries 5') ?? false);
+}
+
 async function find(fixture: ContractFixture, name: string): Promise<ObservedDevice | undefined> {
   const observation = await fixture.kernel.observe();
   return observation.devices.find((device) => device.name === name);
@@ -118,13 +136,13 @@ export const contractCases: ContractCase[] = [
       await fixture.kernel.load({
         name,
         uuid: owned(name),
-        table: ownedTable(fixture, main, spare, SIZE / 2),
+        table: reloadTable(fixture, main, spare),
       });
       const device = await mustFind(fixture, name);
       assert.equal(device.hasInactiveTable, true);
       assert.equal(device.hasLiveTable, true);
       assert.equal(device.suspended, false);
-      assert.equal(device.table[0]?.lengthSectors, SIZE, 'live table unchanged until resume');
+      assert.equal(isReloaded(device), false, 'live table unchanged until resume');
     },
   },
   {
@@ -136,17 +154,17 @@ export const contractCases: ContractCase[] = [
       await fixture.kernel.load({
         name,
         uuid: owned(name),
-        table: ownedTable(fixture, main, spare, SIZE / 2),
+        table: reloadTable(fixture, main, spare),
       });
       await fixture.kernel.suspend(name);
       const suspended = await mustFind(fixture, name);
       assert.equal(suspended.suspended, true);
-      assert.equal(suspended.table[0]?.lengthSectors, SIZE);
+      assert.equal(isReloaded(suspended), false);
       await fixture.kernel.resume(name);
       const resumed = await mustFind(fixture, name);
       assert.equal(resumed.suspended, false);
       assert.equal(resumed.hasInactiveTable, false);
-      assert.equal(resumed.table[0]?.lengthSectors, SIZE / 2);
+      assert.equal(isReloaded(resumed), true);
     },
   },
   {
@@ -158,12 +176,54 @@ export const contractCases: ContractCase[] = [
       await fixture.kernel.load({
         name,
         uuid: owned(name),
-        table: ownedTable(fixture, main, spare, SIZE / 2),
+        table: reloadTable(fixture, main, spare),
       });
       await fixture.kernel.clearInactive(name);
       const device = await mustFind(fixture, name);
       assert.equal(device.hasInactiveTable, false);
+      assert.equal(isReloaded(device), false);
+    },
+  },
+  {
+    name: 'a remap table of another length for an already formatted spare is refused with EINVAL',
+    needsRemap: true,
+    async run(fixture) {
+      const { main, spare } = await backing(fixture);
+      const name = fixture.uniqueName('resize');
+      await fixture.kernel.create({ name, uuid: owned(name), table: ownedTable(fixture, main, spare) });
+      await rejectsWith(
+        fixture.kernel.load({ name, uuid: owned(name), table: ownedTable(fixture, main, spare, SIZE / 2) }),
+        'EINVAL',
+        name,
+      );
+      const device = await mustFind(fixture, name);
+      assert.equal(device.hasInactiveTable, false);
       assert.equal(device.table[0]?.lengthSectors, SIZE);
+    },
+  },
+  {
+    name: 'a spare already used by another remap device is refused with EBUSY',
+    needsRemap: true,
+    async run(fixture) {
+      const { main, spare } = await backing(fixture);
+      const otherMain = await fixture.blockDevice(SIZE);
+      const first = fixture.uniqueName('spare1');
+      const second = fixture.uniqueName('spare2');
+      await fixture.kernel.create({
+        name: first,
+        uuid: owned(first),
+        table: ownedTable(fixture, main, spare),
+      });
+      await rejectsWith(
+        fixture.kernel.create({
+          name: second,
+          uuid: owned(second),
+          table: ownedTable(fixture, otherMain, spare),
+        }),
+        'EBUSY',
+        second,
+      );
+      assert.equal(await find(fixture, second), undefined);
     },
   },
   {
@@ -177,7 +237,7 @@ export const contractCases: ContractCase[] = [
         fixture.kernel.create({
           name,
           uuid: owned(`${name}-2`),
-          table: ownedTable(fixture, main, spare, SIZE / 2),
+          table: reloadTable(fixture, main, spare),
         }),
         'EEXIST',
         name,

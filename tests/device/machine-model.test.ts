@@ -110,8 +110,11 @@ const EXPECTED_STATES = [
   { failed: 'refused' },
 ].map((value) => JSON.stringify(value));
 
+/** Shortest paths to every distinct (state, counters) node: one traversal shared by the tests below. */
+const shortestPaths = getShortestPaths(deviceMachine, traversal);
+
 test('every lifecycle state is reachable, and nothing else is', (t) => {
-  const reached = new Set(getShortestPaths(deviceMachine, traversal).map((path) => stateKey(path.state)));
+  const reached = new Set(shortestPaths.map((path) => stateKey(path.state)));
   t.deepEqual([...reached].sort(), [...EXPECTED_STATES].sort());
 });
 
@@ -140,10 +143,7 @@ test('only a plan that asks to remove leads into removing or rollingBackCreate',
 });
 
 test('from active, every simple path to removing passes an explicit remove plan', (t) => {
-  const [toActive] = getShortestPaths(deviceMachine, {
-    ...traversal,
-    toState: (snapshot) => snapshot.matches('active'),
-  });
+  const toActive = shortestPaths.find((path) => path.state.matches('active'));
   if (!toActive) return t.fail('active is unreachable');
   const paths = getSimplePaths(deviceMachine, {
     ...traversal,
@@ -172,7 +172,7 @@ test('settled states carry the settled tag; busy states do not', (t) => {
     JSON.stringify({ failed: 'backingOff' }),
     JSON.stringify({ failed: 'refused' }),
   ]);
-  for (const path of getShortestPaths(deviceMachine, traversal)) {
+  for (const path of shortestPaths) {
     const key = stateKey(path.state);
     const expected = settled.has(key) || settled.has(JSON.parse(key) as string);
     t.is(path.state.hasTag('settled'), expected, key);
@@ -180,11 +180,10 @@ test('settled states carry the settled tag; busy states do not', (t) => {
 });
 
 test(`a round that keeps planning actions fails after ${MAX_ACTIONS_PER_ROUND} operations`, (t) => {
-  const [path] = getShortestPaths(deviceMachine, {
-    ...traversal,
-    toState: (snapshot) =>
-      snapshot.matches({ failed: 'backingOff' }) && snapshot.context.lastFailure?.code === 'ENOTCONVERGED',
-  });
+  const path = shortestPaths.find(
+    ({ state }) =>
+      state.matches({ failed: 'backingOff' }) && state.context.lastFailure?.code === 'ENOTCONVERGED',
+  );
   if (!path) return t.fail('the round limit is unreachable');
   const effects = path.steps.filter((step) => (step.event as ModelEvent).type === 'xstate.done.actor.effect');
   t.is(effects.length, MAX_ACTIONS_PER_ROUND);

@@ -45,7 +45,8 @@ guestTest('a command that succeeds in the guest makes the run succeed', async (t
   const run = await runGuest(['sh', '-c', 'echo inside-the-guest; uname -r']);
   t.is(run.exitCode, 0, run.output);
   t.regex(run.output, /^inside-the-guest$/m);
-  t.regex(run.output, /^6\.1\.\d+-\d+-amd64$/m);
+  // The kernel's release line: proof the output really came from the guest.
+  t.regex(run.output, /^\d+\.\d+\.\d+\S*-amd64$/m);
 });
 
 guestTest("the command's exit status is carried out of the guest", async (t) => {

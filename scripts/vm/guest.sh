@@ -129,11 +129,11 @@ choose_accel() {
 		sed -n 2p "$cache"
 		return
 	fi
-	rig_log "probing whether KVM works (once per host kernel, up to 20 s)"
+	rig_log "probing whether KVM works (once per host kernel, up to 10 s)"
 	local accel=tcg
 	# The init script reaches its first message (no control share: it gives
 	# up and powers off) within seconds when KVM works.
-	if timeout -k 2 20 qemu-system-x86_64 -accel kvm -m 512 -nographic -no-reboot -nic none \
+	if timeout -k 2 10 qemu-system-x86_64 -accel kvm -m 512 -nographic -no-reboot -nic none \
 		-kernel "$vmlinuz" -initrd "$initrd" -append 'console=ttyS0 panic=-1 quiet' </dev/null 2>&1 |
 		grep -q 'guest-init:'; then
 		accel=kvm

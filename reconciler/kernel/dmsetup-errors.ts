@@ -19,7 +19,13 @@ const ERRNO_TEXTS: readonly (readonly [RegExp, string])[] = [
 ];
 
 export function kernelErrorFromProcess(error: unknown, operation: string, device?: string): KernelError {
-  if (error instanceof KernelError) return error;
+  if (error instanceof KernelError) {
+    // A batch's error, now attributed to one of its devices.
+    const attributed = device ?? error.device;
+    return attributed === error.device
+      ? error
+      : new KernelError(error.message, error.operation, attributed, error.code);
+  }
   if (!(error instanceof ProcessFailure)) {
     return new KernelError(
       `${operation}: ${error instanceof Error ? error.message : String(error)}`,

@@ -1,0 +1,269 @@
+/**
+ * DmsetupKernel against a scripted process runner: which processes it runs,
+ * with which arguments, and how it attributes a failed batch. The real
+ * kernel's answers are checked by the contract suite in the guest.
+ */
+import test from 'ava';
+
+import { KernelError } from '../../reconciler/kernel/adapter.js';
+import type { Scheduler } from '../../reconciler/kernel/coalesce.js';
+import { DmsetupKernel } from '../../reconciler/kernel/dmsetup.js';
+import { INFO_SEPARATOR } from '../../reconciler/kernel/dmsetup-parse.js';
+import { ProcessFailure } from '../../reconciler/kernel/process.js';
+import type { ProcessOptions, ProcessRunner } from '../../reconciler/kernel/process.js';
+
+interface Row {
+  name: string;
+  uuid: string;
+  minor: number;
+  attr?: string;
+  open?: number;
+}
+
+function infoOutput(rows: readonly Row[]): string {
+  if (rows.length === 0) return 'No devices found\n';
+  return rows
+    .map((row) =>
+      [row.uuid, '253', row.minor, row.attr ?? 'L--w', row.open ?? 0, row.name].join(INFO_SEPARATOR),
+    )
+    .join('\n')
+    .concat('\n');
+}
+
+function failure(args: readonly string[], stderr: string): ProcessFailure {
+  return new ProcessFailure(`dmsetup ${args.join(' ')}: ${stderr}`, 'dmsetup', args, '', stderr, 1, 'exit');
+}
+
+/** A fake dmsetup: `answer` maps each invocation to stdout or a thrown failure; every call is recorded. */
+function scriptedRunner(answer: (args: readonly string[], options: ProcessOptions) => string) {
+  const calls: { file: string; args: readonly string[]; input?: string }[] = [];
+  const runner: ProcessRunner = (file, args, options) => {
+    calls.push({ file, args, ...(options.input === undefined ? {} : { input: options.input }) });
+    try {
+      return Promise.resolve({ stdout: answer(args, options), stderr: '' });
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  };
+  return { runner, calls };
+}
+
+/** Fires a coalescing window immediately after the current tick, so concurrent calls still share it. */
+const nextTick: Scheduler = (callback) => {
+  const handle = setImmediate(callback);
+  return () => clearImmediate(handle);
+};
+
+test('observe runs four processes whatever the number of devices', async (t) => {
+  const rows: Row[] = Array.from({ length: 50 }, (_, index) => ({
+    name: `d${index}`,
+    uuid: `DMREMAP-d${index}`,
+    minor: index,
+  }));
+  const { runner, calls } = scriptedRunner((args) => {
+    if (args[0] === 'info') return infoOutput(rows);
+    if (args[0] === 'table')
+      return rows.map((row) => `${row.name},${row.uuid},${row.minor},rw,0 8 zero`).join(';');
+    if (args[0] === 'status') return rows.map((row) => `${row.name}: 0 8 zero `).join('\n');
+    if (args[0] === 'targets') return 'zero v1.0.0\nremap v1.0.0\n';
+    throw new Error(`unexpected ${args.join(' ')}`);
+  });
+  const observation = await new DmsetupKernel({ runner }).observe();
+  t.is(calls.length, 4);
+  t.true(observation.moduleLoaded);
+  t.is(observation.devices.length, 50);
+  t.deepEqual(observation.devices[0]?.table, [
+    { startSector: 0, lengthSectors: 8, targetType: 'zero', args: '' },
+  ]);
+});
+
+test('a mutation of a foreign device is refused after one listing and nothing else runs', async (t) => {
+  const { runner, calls } = scriptedRunner((args) => {
+    if (args[0] === 'info') return infoOutput([{ name: 'vg-root', uuid: 'LVM-abc', minor: 0 }]);
+    throw new Error(`must not run ${args.join(' ')}`);
+  });
+  const kernel = new DmsetupKernel({ runner });
+  const error = await t.throwsAsync(kernel.suspend('vg-root'), { instanceOf: KernelError });
+  t.is(error.code, 'ENOTOWNED');
+  t.deepEqual(
+    calls.map((call) => call.args[0]),
+    ['info'],
+  );
+});
+
+test('single-device mutations address the device by its UUID, and load passes the table on stdin', async (t) => {
+  const { runner, calls } = scriptedRunner((args) =>
+    args[0] === 'info' ? infoOutput([{ name: 'disk0', uuid: 'DMREMAP-disk0', minor: 3 }]) : '',
+  );
+  const kernel = new DmsetupKernel({ runner });
+  await kernel.load({ name: 'disk0', uuid: 'DMREMAP-disk0', table: '0 8 zero\n8 8 zero' });
+  await kernel.suspend('disk0');
+  await kernel.resume('disk0');
+  await kernel.clearInactive('disk0');
+  const mutations = calls.filter((call) => call.args[0] !== 'info');
+  t.deepEqual(
+    mutations.map((call) => call.args),
+    [
+      ['load', '-u', 'DMREMAP-disk0'],
+      ['suspend', '-u', 'DMREMAP-disk0'],
+      ['resume', '-u', 'DMREMAP-disk0'],
+      ['clear', '-u', 'DMREMAP-disk0'],
+    ],
+  );
+  t.is(mutations[0]?.input, '0 8 zero\n8 8 zero');
+});
+
+test('concurrent creates become one create --concise with escaped fields', async (t) => {
+  const { runner, calls } = scriptedRunner(() => '');
+  const kernel = new DmsetupKernel({ runner, scheduler: nextTick });
+  await Promise.all([
+    kernel.create({ name: 'a,b', uuid: 'DMREMAP-a', table: '0 8 zero' }),
+    kernel.create({ name: 'c;d', uuid: 'DMREMAP-c', table: '0 8 zero\n8 8 error' }),
+  ]);
+  t.deepEqual(
+    calls.map((call) => call.args),
+    [['create', '--concise', 'a\\,b,DMREMAP-a,,,0 8 zero;c\\;d,DMREMAP-c,,,0 8 zero,8 8 error']],
+  );
+});
+
+test('after a failed create batch each caller learns its own outcome', async (t) => {
+  // The batch fails on "bad"; "good" was created before it, "later" was not attempted,
+  // "taken" collides with a foreign device.
+  const existing: Row[] = [{ name: 'taken', uuid: 'CRYPT-x', minor: 0 }];
+  const { runner, calls } = scriptedRunner((args) => {
+    if (args[0] === 'info') return infoOutput(existing);
+    if (args[0] === 'create' && args[2]?.includes(';')) {
+      existing.push({ name: 'good', uuid: 'DMREMAP-good', minor: 1 });
+      throw failure(args, 'device-mapper: reload ioctl on bad failed: No such device or address');
+    }
+    if (args[0] === 'create' && args[2]?.startsWith('bad,')) {
+      throw failure(args, 'device-mapper: reload ioctl on bad failed: No such device or address');
+    }
+    if (args[0] === 'create' && args[2]?.startsWith('later,')) return '';
+    throw new Error(`unexpected ${args.join(' ')}`);
+  });
+  const kernel = new DmsetupKernel({ runner, scheduler: nextTick });
+  const results = await Promise.allSettled(
+    ['good', 'bad', 'later', 'taken'].map((name) =>
+      kernel.create({ name, uuid: `DMREMAP-${name}`, table: '0 8 zero' }),
+    ),
+  );
+  t.deepEqual(
+    results.map((result) => (result.status === 'fulfilled' ? 'ok' : (result.reason as KernelError).code)),
+    ['ok', 'ENXIO', 'ok', 'ENOTOWNED'],
+  );
+  t.deepEqual(
+    results.map((result) =>
+      result.status === 'rejected' ? (result.reason as KernelError).device : undefined,
+    ),
+    [undefined, 'bad', undefined, 'taken'],
+  );
+  t.deepEqual(
+    calls.map((call) =>
+      `${call.args[0]} ${call.args[0] === 'create' ? (call.args[2]?.split(',')[0] ?? '') : ''}`.trim(),
+    ),
+    ['create good', 'info', 'create bad', 'create later'],
+    'one batch, one listing, then only the unattributed items retried alone',
+  );
+});
+
+test('removes are coalesced; missing and foreign names are answered from the listing without a process', async (t) => {
+  const { runner, calls } = scriptedRunner((args) => {
+    if (args[0] === 'info') {
+      return infoOutput([
+        { name: 'mine1', uuid: 'DMREMAP-mine1', minor: 0 },
+        { name: 'mine2', uuid: 'DMREMAP-mine2', minor: 1 },
+        { name: 'theirs', uuid: '', minor: 2 },
+      ]);
+    }
+    return '';
+  });
+  const kernel = new DmsetupKernel({ runner, scheduler: nextTick });
+  const results = await Promise.allSettled(
+    ['mine1', 'ghost', 'theirs', 'mine2'].map((name) => kernel.remove(name)),
+  );
+  t.deepEqual(
+    results.map((result) => (result.status === 'fulfilled' ? 'ok' : (result.reason as KernelError).code)),
+    ['ok', 'ENXIO', 'ENOTOWNED', 'ok'],
+  );
+  t.deepEqual(
+    calls.map((call) => call.args),
+    [
+      ['info', '-c', '--noheadings', '--separator', INFO_SEPARATOR, '-o', 'uuid,major,minor,attr,open,name'],
+      ['remove', 'mine1', 'mine2'],
+    ],
+  );
+});
+
+test('a failed remove batch reports EBUSY for the device still open and success for the one gone', async (t) => {
+  let removed = false;
+  const { runner } = scriptedRunner((args) => {
+    if (args[0] === 'info') {
+      const rows: Row[] = [{ name: 'busy', uuid: 'DMREMAP-busy', minor: 0, open: 1 }];
+      if (!removed) rows.push({ name: 'idle', uuid: 'DMREMAP-idle', minor: 1 });
+      return infoOutput(rows);
+    }
+    removed = true;
+    throw failure(args, 'device-mapper: remove ioctl on busy failed: Device or resource busy');
+  });
+  const kernel = new DmsetupKernel({ runner, scheduler: nextTick });
+  const [busy, idle] = await Promise.allSettled([kernel.remove('busy'), kernel.remove('idle')]);
+  t.is(idle?.status, 'fulfilled');
+  t.is(((busy as PromiseRejectedResult).reason as KernelError).code, 'EBUSY');
+});
+
+test('loadModule runs no modprobe when the target is registered, and checks registration after modprobe', async (t) => {
+  let loaded = true;
+  const { runner, calls } = scriptedRunner((args) => {
+    if (args[0] === 'targets') return loaded ? 'remap v1.0.0\n' : 'linear v1.4.0\n';
+    return '';
+  });
+  const kernel = new DmsetupKernel({ runner });
+  await kernel.loadModule();
+  t.deepEqual(
+    calls.map((call) => call.file),
+    ['dmsetup'],
+  );
+  loaded = false;
+  const error = await t.throwsAsync(kernel.loadModule(), { instanceOf: KernelError });
+  t.is(error.code, 'ENOENT', 'modprobe "succeeded" but the target never appeared');
+  t.deepEqual(
+    calls.slice(1).map((call) => [call.file, ...call.args].join(' ')),
+    ['dmsetup targets', 'modprobe dm-remap', 'dmsetup targets'],
+  );
+});
+
+test('a process timeout becomes ETIMEDOUT naming the device', async (t) => {
+  const { runner } = scriptedRunner((args) => {
+    if (args[0] === 'info') return infoOutput([{ name: 'd', uuid: 'DMREMAP-d', minor: 0 }]);
+    throw new ProcessFailure('dmsetup suspend: no answer', 'dmsetup', args, '', '', undefined, 'timeout');
+  });
+  const error = await t.throwsAsync(new DmsetupKernel({ runner }).suspend('d'), { instanceOf: KernelError });
+  t.like(error, { code: 'ETIMEDOUT', device: 'd', operation: 'suspend' });
+});
+
+test('an owned remap device whose status cannot be parsed stops the observation', async (t) => {
+  const { runner } = scriptedRunner((args) => {
+    if (args[0] === 'info') return infoOutput([{ name: 'r', uuid: 'DMREMAP-r', minor: 0 }]);
+    if (args[0] === 'table') return 'r,DMREMAP-r,0,rw,0 8 remap 7:0 7:1';
+    if (args[0] === 'status') return 'r: 0 8 remap health=ok\n';
+    return 'remap v1.0.0\n';
+  });
+  const error = await t.throwsAsync(new DmsetupKernel({ runner }).observe(), { instanceOf: KernelError });
+  t.like(error, { code: 'EPROTO', device: 'r' });
+});
+
+test('a lone create that fails is attributed to its device with the kernel error code', async (t) => {
+  const { runner } = scriptedRunner((args) => {
+    if (args[0] === 'info') return infoOutput([]);
+    throw failure(args, 'device-mapper: reload ioctl on spare2 failed: Device or resource busy');
+  });
+  const kernel = new DmsetupKernel({ runner, scheduler: nextTick });
+  const error = await t.throwsAsync(
+    kernel.create({ name: 'spare2', uuid: 'DMREMAP-spare2', table: '0 8 zero' }),
+    {
+      instanceOf: KernelError,
+    },
+  );
+  t.like(error, { code: 'EBUSY', device: 'spare2', operation: 'create' });
+});

@@ -17,13 +17,13 @@ STARTED=$SECONDS
 #   kmod xz-utils               depmod/modprobe for the guest's module tree (6.12 ships .ko.xz)
 #   dmsetup util-linux e2fsprogs  tools copied into the guest (dmsetup, losetup, mke2fs...)
 #   make gcc libc6-dev          building dm-remap.ko against the unpacked kernel headers
-#   dwarves                     pahole: 6.12's module build generates BTF with it
+#   dwarves libelf1             pahole (6.12's module build makes BTF with it); objtool's libelf
 #   sparse                      `npm run lint:kmod` (make C=2)
 #   perl                        checkpatch.pl
 PACKAGES=(
 	qemu-system-x86 busybox-static cpio kmod xz-utils
 	dmsetup util-linux e2fsprogs
-	make gcc libc6-dev dwarves sparse perl
+	make gcc libc6-dev dwarves libelf1 sparse perl
 	ca-certificates
 )
 

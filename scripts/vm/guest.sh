@@ -168,8 +168,14 @@ prepare_disks() {
 	local i image dev letters=abcdefghijklmnopqrst summary=""
 	for i in "${!disk_names[@]}"; do
 		image="$state_dir/${disk_names[$i]}.img"
-		# An existing image is this state dir's persistent disk: keep it.
-		[[ -f "$image" ]] || truncate -s "${disk_sizes[$i]}" "$image"
+		# An existing image is this state dir's persistent disk: keep it,
+		# even when asked for another size (a reboot test must see the same
+		# disk), but say so.
+		if [[ ! -f "$image" ]]; then
+			truncate -s "${disk_sizes[$i]}" "$image"
+		elif [[ "$(stat -c %s "$image")" != "$(numfmt --from=iec "${disk_sizes[$i]}")" ]]; then
+			rig_log "warning: keeping $image at $(stat -c %s "$image") bytes, not ${disk_sizes[$i]}"
+		fi
 		qemu_args+=(-drive "file=$image,format=raw,if=virtio")
 		dev="/dev/vd${letters:$i:1}"
 		disk_exports+="export DISK_${disk_names[$i]}=$dev; "

@@ -198,7 +198,7 @@ export class SimulatedKernel implements KernelAdapter {
     this.moduleInstalled = installed;
   }
 
-  /** Answer `message` calls to remap devices (default: every message is refused with EINVAL). */
+  /** Answer `message` calls to remap devices (default: `clear_stats` as the module does it, anything else EINVAL). */
   onMessage(handler: MessageHandler): void {
     this.messageHandler = handler;
   }
@@ -298,15 +298,22 @@ export class SimulatedKernel implements KernelAdapter {
     this.calls.message += 1;
     const live = device.live;
     if (!live) throw new KernelError(`message ${name}: device has no live table`, 'message', name, 'EINVAL');
-    if (live[0]?.targetType !== TARGET_NAME || !this.messageHandler) {
-      throw new KernelError(
+    const refuse = () =>
+      new KernelError(
         `message ${name}: target does not accept "${args.join(' ')}"`,
         'message',
         name,
         'EINVAL',
       );
+    if (live[0]?.targetType !== TARGET_NAME) throw refuse();
+    if (this.messageHandler) return this.messageHandler(name, args);
+    // Without a test handler, answer what the module answers without touching data.
+    if (args.length === 1 && args[0]?.toLowerCase() === 'clear_stats') {
+      Object.assign(device.remapStatus, { readErrors: 0, writeErrors: 0, remapFailures: 0 });
+      if (device.remapStatus.health === 'metadata_error') device.remapStatus.health = 'ok';
+      return '';
     }
-    return this.messageHandler(name, args);
+    throw refuse();
   }
 
   // ---- internals --------------------------------------------------------

@@ -227,6 +227,53 @@ export const contractCases: ContractCase[] = [
     },
   },
   {
+    name: 'a name full of separators (": ", ",", ";", "\\", spaces) is created, reloaded and removed intact',
+    async run(fixture) {
+      const { main, spare } = await backing(fixture);
+      const stem = fixture.uniqueName('odd');
+      const name = `${stem}: a, b; c\\ d`;
+      // A device named by the prefix up to ": " must not swallow the odd device's lines.
+      const other = await fixture.blockDevice(SIZE);
+      await fixture.kernel.create({
+        name: stem,
+        uuid: owned(stem),
+        table: `0 ${SIZE} linear ${other.path} 0`,
+      });
+      await fixture.kernel.create({
+        name,
+        uuid: owned(`${stem}-odd`),
+        table: ownedTable(fixture, main, spare),
+      });
+      const created = await mustFind(fixture, name);
+      assert.equal(created.uuid, owned(`${stem}-odd`));
+      assert.equal(created.table[0]?.targetType, fixture.remapAvailable ? TARGET_NAME : 'linear');
+      assert.equal((await mustFind(fixture, stem)).table[0]?.targetType, 'linear');
+      if (fixture.remapAvailable) assert.equal(created.remap?.status.health, 'ok');
+      await fixture.kernel.load({
+        name,
+        uuid: owned(`${stem}-odd`),
+        table: reloadTable(fixture, main, spare),
+      });
+      await fixture.kernel.suspend(name);
+      await fixture.kernel.resume(name);
+      assert.equal(isReloaded(await mustFind(fixture, name)), true);
+      await Promise.all([fixture.kernel.remove(name), fixture.kernel.remove(stem)]);
+      assert.equal(await find(fixture, name), undefined);
+      assert.equal(await find(fixture, stem), undefined);
+    },
+  },
+  {
+    name: 'messages reach the remap target: a known one answers, an unknown one is EINVAL',
+    needsRemap: true,
+    async run(fixture) {
+      const { main, spare } = await backing(fixture);
+      const name = fixture.uniqueName('message');
+      await fixture.kernel.create({ name, uuid: owned(name), table: ownedTable(fixture, main, spare) });
+      assert.equal(await fixture.kernel.message(name, ['clear_stats']), '');
+      await rejectsWith(fixture.kernel.message(name, ['no_such_message']), 'EINVAL', name);
+    },
+  },
+  {
     name: 'create of an existing name fails with EEXIST and leaves the device as it was',
     async run(fixture) {
       const { main, spare } = await backing(fixture);

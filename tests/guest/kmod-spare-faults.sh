@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# guest: (no disks: loop devices in the guest's tmpfs)
+# When moving a block cannot succeed the target must say so, not pretend:
+#  - spare full: the write fails with EIO, health=spare_full, remap_failures
+#    counts it, and blocks moved before keep their data;
+#  - the spare's metadata area fails: the write fails, health=metadata_error;
+#    once the spare works again the next write moves the block and health
+#    returns to degraded.
+set -eu
+. "$(dirname "$0")/lib/kmod.sh"
+
+load_remap_module
+dd if=/dev/urandom of=/tmp/a bs=1M count=8 status=none
+
+# --- spare full ---------------------------------------------------------------
+main="$(make_loop 8)"
+# A 64 KiB spare: superblocks and one table sector per copy leave 12 slots.
+small_spare="$(make_loop 1)"
+truncate -s 64K "$(losetup -nO BACK-FILE "$small_spare")"
+losetup -c "$small_spare"
+size="$(sectors_of "$main")"
+dm_create lower "$(error_table "$main")"
+dm_create r "0 $size remap /dev/mapper/lower $small_spare"
+slots="$(status_field r spare_total)"
+dd if=/tmp/a of=/dev/mapper/r bs=1M oflag=direct status=none
+kmod_log "small spare: $slots slots"
+
+# One bad sector in each of slots + 2 blocks (every 16th block).
+ranges=()
+for ((i = 0; i < slots + 2; i++)); do ranges+=("$((i * 16 * 8 + 5)):1"); done
+set_errors lower "$main" "${ranges[@]}"
+if dd if=/tmp/a of=/dev/mapper/r bs=1M count=1 oflag=direct status=none 2>/dev/null; then
+	fail "a write needing more slots than the spare has reported success"
+fi
+assert_eq "spare full: remapped" "$slots" "$(status_field r remapped)"
+assert_eq "spare full: health" spare_full "$(status_field r health)"
+assert_ge "spare full: remap_failures" 1 "$(status_field r remap_failures)"
+# Every block that did move reads back what was written.
+read_at /dev/mapper/r 0 $(((slots - 1) * 16 * 8 + 8)) /tmp/got
+dd if=/tmp/a of=/tmp/want bs=512 count=$(((slots - 1) * 16 * 8 + 8)) status=none
+cmp /tmp/want /tmp/got || fail "spare full: data of moved blocks differs"
+kmod_log "spare full: write failed with EIO, $slots moved blocks intact"
+dm_remove r
+dm_remove lower
+
+# --- metadata writes fail -----------------------------------------------------
+spare="$(make_loop 8)"
+dm_create lower "$(error_table "$main")"
+dm_create spare_dm "$(error_table "$spare")"
+dm_create r "0 $size remap /dev/mapper/lower /dev/mapper/spare_dm"
+dd if=/tmp/a of=/dev/mapper/r bs=1M oflag=direct status=none
+# Superblock u64 fields: 48 table_a, 56 table_b.
+table_a="$(od -An -t u8 -j 48 -N 8 "$spare" | tr -d ' ')"
+table_b="$(od -An -t u8 -j 56 -N 8 "$spare" | tr -d ' ')"
+set_errors spare_dm "$spare" "$table_b:8"
+set_errors lower "$main" 805:1
+if write_at /dev/mapper/r 800 8 /tmp/a 800 2>/dev/null; then
+	fail "a write whose remap could not be persisted reported success"
+fi
+assert_eq "metadata failure: health" metadata_error "$(status_field r health)"
+assert_eq "metadata failure: remapped" 0 "$(status_field r remapped)"
+assert_ge "metadata failure: remap_failures" 1 "$(status_field r remap_failures)"
+set_errors spare_dm "$spare"
+write_at /dev/mapper/r 800 8 /tmp/a 800 || fail "write after the spare recovered failed"
+assert_eq "recovered: health" degraded "$(status_field r health)"
+assert_eq "recovered: remapped" 1 "$(status_field r remapped)"
+cmp /tmp/a /dev/mapper/r || fail "recovered: device content differs"
+# Both copies now agree on the table sector that holds the remap.
+assert_eq "table copies agree" \
+	"$(dd if="$spare" bs=512 skip="$table_a" count=1 iflag=direct status=none | od -An -tx1)" \
+	"$(dd if="$spare" bs=512 skip="$table_b" count=1 iflag=direct status=none | od -An -tx1)"
+kmod_log "metadata failure: reported as metadata_error, recovered on the next write"
+kmod_log "PASS"

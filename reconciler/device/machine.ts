@@ -139,11 +139,16 @@ export const deviceMachine = setup({
     forgetFailures: assign({ failures: 0, nextAttemptAt: undefined }),
     recordFailure: assign(({ context }, params: { failure: DeviceFailure }) => {
       const failures = context.failures + 1;
+      // A failed resume leaves the device suspended, with all its I/O frozen:
+      // retry it at the base delay instead of backing off towards minutes.
+      const delay = params.failure.during.endsWith('resuming')
+        ? context.backoff.baseMs
+        : retryDelayMs(failures, context.backoff);
       return {
         failures,
         lastFailure: params.failure,
         actionsThisRound: 0,
-        nextAttemptAt: Date.now() + retryDelayMs(failures, context.backoff),
+        nextAttemptAt: Date.now() + delay,
       };
     }),
   },

@@ -197,3 +197,17 @@ test('stopping the actor aborts the signal of the effect in flight', async (t) =
   actor.stop();
   t.true(aborted);
 });
+
+test('a failed resume is retried at the base delay: a suspended device must not wait minutes', async (t) => {
+  const { machine } = stubbedMachine([planOf([{ kind: 'resume', reason: 'left suspended' }])], {
+    resumeDevice: new Error('EIO'),
+  });
+  const actor = createActor(machine, { input: { name: 'a', backoff: BACKOFF } }).start();
+  for (let attempt = 0; attempt < 4; attempt += 1) {
+    await settled(actor);
+    const delay = (actor.getSnapshot().context.nextAttemptAt ?? 0) - Date.now();
+    t.true(delay > 500 && delay <= BACKOFF.baseMs, `attempt ${attempt}: delay ${delay}`);
+    actor.send({ type: 'device.reconcile', now: actor.getSnapshot().context.nextAttemptAt ?? 0 });
+  }
+  t.is(actor.getSnapshot().context.failures, 4);
+});

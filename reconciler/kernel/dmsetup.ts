@@ -259,7 +259,15 @@ export class DmsetupKernel implements KernelAdapter {
     }
     if (removable.length > 0) {
       try {
-        await this.dmsetup(['remove', ...removable], 'remove', undefined, undefined, this.mutateTimeoutMs);
+        // --retry: udev's probing of a device can hold it open for a moment after
+        // any change; dmsetup then retries briefly instead of failing with EBUSY.
+        await this.dmsetup(
+          ['remove', '--retry', ...removable],
+          'remove',
+          undefined,
+          undefined,
+          this.mutateTimeoutMs,
+        );
         for (const name of removable) outcomes.set(name, { ok: true, value: undefined });
       } catch (batchError) {
         await this.attributeRemoveFailure(removable, batchError, outcomes);

@@ -190,7 +190,7 @@ test('removes are coalesced; missing and foreign names are answered from the lis
     calls.map((call) => call.args),
     [
       ['info', '-c', '--noheadings', '--separator', INFO_SEPARATOR, '-o', 'uuid,major,minor,attr,open,name'],
-      ['remove', 'mine1', 'mine2'],
+      ['remove', '--retry', 'mine1', 'mine2'],
     ],
   );
 });

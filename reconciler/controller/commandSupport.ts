@@ -24,16 +24,17 @@ import { configDirSource } from './specSource.js';
 import { openKernel } from './kernelChoice.js';
 import { parseDuration } from './duration.js';
 
-export interface ReconcileOptions extends ConfigDirOptions, PermissionOptions, OutputOptions {
+export interface ReconcileOptions extends ConfigDirOptions, PermissionOptions, Partial<OutputOptions> {
   prune?: boolean;
   kernel: string;
   logFormat: LogFormat;
   operationTimeout: string;
 }
 
-export function addReconcileOptions(command: Command): Command {
+/** The options every reconcile verb takes; `--output` only where there is a result to print (not `run`). */
+export function addReconcileOptions(command: Command, settings: { output: boolean }): Command {
   addConfigDirOption(command);
-  addOutputOption(command);
+  if (settings.output) addOutputOption(command);
   addAllowInsecurePermissionsOption(command);
   return command
     .option('--prune', 'remove owned devices whose spec was deleted, even with removalPolicy Retain')

@@ -89,7 +89,7 @@ export const command: CliCommand = {
         'Create, reload, resume or remove devices until the kernel matches the specs, then report each device.\n' +
           'Exit status: 0 every device converged, 1 a device failed, was refused, or the timeout passed.',
       );
-    addReconcileOptions(verb)
+    addReconcileOptions(verb, { output: true })
       .addOption(new Option('--timeout <duration>', 'give up after this long').default('5m'))
       .addOption(
         new Option('--retries <n>', 'retries of a failing device before giving up on it').default('3'),

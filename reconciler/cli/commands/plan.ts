@@ -52,6 +52,8 @@ export const command: CliCommand = {
         'Compare the specs with the kernel and print the operations apply would carry out, with reasons.\n' +
           'Exit status: 0 no changes, 2 changes pending, 1 error or refused change.',
       );
-    addReconcileOptions(verb).action((options: ReconcileOptions) => planCommand(options, io));
+    addReconcileOptions(verb, { output: true }).action((options: ReconcileOptions) =>
+      planCommand(options, io),
+    );
   },
 };

@@ -73,7 +73,7 @@ export const command: CliCommand = {
         'Keep devices converged: on start, on every change of the config dir, every --resync-interval and on SIGHUP.\n' +
           'SIGTERM/SIGINT stop it after in-flight operations finish.',
       );
-    addReconcileOptions(verb)
+    addReconcileOptions(verb, { output: false })
       .addOption(
         new Option('--resync-interval <duration>', 'full pass to repair drift this often').default('60s'),
       )

@@ -18,14 +18,14 @@ export type ItemOutcome<R> = { ok: true; value: R } | { ok: false; error: unknow
 /** Runs one batch; must return exactly one outcome per item, in the same order. */
 export type BatchRunner<T, R> = (items: readonly T[]) => Promise<ItemOutcome<R>[]>;
 
-export interface CoalescingQueueOptions {
+export interface CoalescingQueueOptions<T> {
   /** How long the first call of a batch waits for company. */
   windowMs: number;
   /** Items beyond this start a new batch at once (keeps one command line bounded). */
   maxBatchSize?: number;
   scheduler?: Scheduler;
   /** Error a caller gets when its signal aborts before its batch settles. */
-  abortError: (item: unknown) => Error;
+  abortError: (item: T) => Error;
 }
 
 interface Waiter<T, R> {
@@ -44,7 +44,7 @@ export class CoalescingQueue<T, R> {
 
   constructor(
     private readonly runBatch: BatchRunner<T, R>,
-    private readonly options: CoalescingQueueOptions,
+    private readonly options: CoalescingQueueOptions<T>,
   ) {
     this.scheduler = options.scheduler ?? timerScheduler;
     this.maxBatchSize = options.maxBatchSize ?? 64;

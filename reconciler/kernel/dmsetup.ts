@@ -72,11 +72,11 @@ export class DmsetupKernel implements KernelAdapter {
     const queueOptions = { windowMs: options.batchWindowMs ?? 20, scheduler: options.scheduler };
     this.createQueue = new CoalescingQueue((items) => this.createBatch(items), {
       ...queueOptions,
-      abortError: (item) => abortedError('create', (item as DesiredTable).name),
+      abortError: (item) => abortedError('create', item.name),
     });
     this.removeQueue = new CoalescingQueue((names) => this.removeBatch(names), {
       ...queueOptions,
-      abortError: (name) => abortedError('remove', name as string),
+      abortError: (name) => abortedError('remove', name),
     });
   }
 
@@ -247,7 +247,7 @@ export class DmsetupKernel implements KernelAdapter {
     try {
       rows = await this.listDevices(undefined);
     } catch (error) {
-      return names.map(() => ({ ok: false, error }));
+      return names.map((name) => ({ ok: false, error: kernelErrorFromProcess(error, 'remove', name) }));
     }
     const removable: string[] = [];
     for (const name of new Set(names)) {

@@ -116,11 +116,11 @@ export class SimulatedKernel implements KernelAdapter {
     const queueOptions = { windowMs: options.batchWindowMs ?? 2, scheduler: options.scheduler };
     this.createQueue = new CoalescingQueue((items) => this.createBatch(items), {
       ...queueOptions,
-      abortError: (item) => abortedError('create', (item as DesiredTable).name),
+      abortError: (item) => abortedError('create', item.name),
     });
     this.removeQueue = new CoalescingQueue((names) => this.removeBatch(names), {
       ...queueOptions,
-      abortError: (name) => abortedError('remove', name as string),
+      abortError: (name) => abortedError('remove', name),
     });
   }
 

@@ -19,7 +19,7 @@ import { KernelSession } from './kernelSession.js';
 import { LastGoodSpecs } from './lastGood.js';
 import { observeWorld } from './world.js';
 import { plan, planDevice, plannedDeviceNames } from './plan.js';
-import type { Operation, Plan, PlanInput } from './plan.js';
+import type { DevicePlan, Operation, Plan, PlanInput } from './plan.js';
 import { provideKernelEffects, withTimeout } from './effects.js';
 import type { StepHook } from './effects.js';
 
@@ -92,10 +92,6 @@ export class Controller {
     return this.refusal;
   }
 
-  get kernelCalls(): number {
-    return this.session.kernelCalls;
-  }
-
   /** Re-read the specs; returns the names whose declaration changed since the last load. */
   async loadSpecs(): Promise<Set<string>> {
     this.loaded = await this.options.specs.load();
@@ -141,7 +137,7 @@ export class Controller {
       };
       const timer = setTimeout(() => finish(false), timeoutMs);
       this.listeners.add(check);
-      void this.pass?.finally(check);
+      this.pass?.then(check, check);
       check();
     });
   }
@@ -263,9 +259,14 @@ export class Controller {
     for (const listener of [...this.listeners]) listener();
   }
 
-  private async planOne(name: string, signal: AbortSignal) {
+  private async planOne(name: string, signal: AbortSignal): Promise<DevicePlan> {
     const specs = this.loaded.devices.filter((spec) => spec.name === name);
-    return planDevice(name, await this.planInput(specs, signal));
+    const devicePlan = planDevice(name, await this.planInput(specs, signal));
+    // The config turned untrustworthy after this device's round began (a retry
+    // timer, an in-flight round): what it would plan from it must not be done.
+    const refusal = this.refusal;
+    if (refusal) return { ...devicePlan, operations: [{ kind: 'hold', reason: `not acting: ${refusal}` }] };
+    return devicePlan;
   }
 
   private async planInput(inspected: readonly DeviceSpec[], signal?: AbortSignal): Promise<PlanInput> {

@@ -11,18 +11,12 @@ import type { BlockDeviceInfo, DesiredTable, KernelAdapter, KernelObservation } 
 export class KernelSession {
   private epoch = 0;
   private inFlight: { epoch: number; observation: Promise<KernelObservation> } | undefined;
-  private calls = 0;
 
   constructor(readonly kernel: KernelAdapter) {}
 
-  /** Kernel passes actually made (joined observations count once). */
-  get kernelCalls(): number {
-    return this.calls;
-  }
-
   observe(signal?: AbortSignal): Promise<KernelObservation> {
     if (this.inFlight && this.inFlight.epoch === this.epoch) return this.inFlight.observation;
-    const current = { epoch: this.epoch, observation: this.countCall(() => this.kernel.observe(signal)) };
+    const current = { epoch: this.epoch, observation: this.kernel.observe(signal) };
     this.inFlight = current;
     const clear = () => {
       if (this.inFlight === current) this.inFlight = undefined;
@@ -32,7 +26,7 @@ export class KernelSession {
   }
 
   inspectBlockDevice(path: string, signal?: AbortSignal): Promise<BlockDeviceInfo | undefined> {
-    return this.countCall(() => this.kernel.inspectBlockDevice(path, signal));
+    return this.kernel.inspectBlockDevice(path, signal);
   }
 
   loadModule(signal?: AbortSignal): Promise<void> {
@@ -60,14 +54,9 @@ export class KernelSession {
   private async mutate(operation: () => Promise<void>): Promise<void> {
     this.epoch += 1;
     try {
-      await this.countCall(operation);
+      await operation();
     } finally {
       this.epoch += 1;
     }
-  }
-
-  private countCall<T>(call: () => Promise<T>): Promise<T> {
-    this.calls += 1;
-    return call();
   }
 }

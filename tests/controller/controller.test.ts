@@ -229,6 +229,30 @@ test('a missing config dir is not read as "every spec was deleted"', async (t) =
   );
 });
 
+test('a retry that fires after the config turned unreadable holds the device instead of acting', async (t) => {
+  const kernel = newKernel(['a']);
+  const specs = new MemorySpecs();
+  specs.set('a', { removalPolicy: 'Delete' });
+  const controller = newController(kernel, specs, { retryLimit: Infinity });
+  await controller.converge(TIMEOUT_MS);
+  specs.set('a', { removalPolicy: 'Delete', readRetries: 6 });
+  kernel.failNext('load', { device: 'a', code: 'EIO' });
+  await controller.reconcileAll();
+  await controller.waitUntil((report) => report.state === 'failed.backingOff', TIMEOUT_MS);
+  // The config dir vanishes while a's retry is pending: its spec is gone and its last policy says Delete.
+  specs.delete('a');
+  specs.diagnostics = [
+    { severity: 'error', code: 'path-not-found', message: 'no such directory', file: '/etc/x' },
+  ];
+  await controller.loadSpecs();
+  t.true(await controller.waitUntil((report) => report.state === 'held', TIMEOUT_MS));
+  await controller.stop(TIMEOUT_MS);
+  t.deepEqual(
+    (await kernel.observe()).devices.map((device) => device.name),
+    ['a'],
+  );
+});
+
 /** For each adapter call: a world in which device `a` needs that call, plus a device `b` that needs a create. */
 const FAULT_SCENARIOS: Record<
   Exclude<SimulatedOperation, 'message'>,

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # npm run test:guest: everything that needs a real kernel. Builds dm-remap.ko
 # for both kernels (W=1, warnings fail), compiles the TypeScript (guest tests
-# run the CLI from dist/), runs the rig's own failure-handling tests
-# (tests/rig.test.ts), then each tests/guest/*.sh in its own fresh guest.
-# Ends with the line "guest: N passed, N failed".
+# run the CLI from dist/), then runs the rig's own failure-handling tests
+# (tests/rig.test.ts) and each tests/guest/*.sh in its own fresh guest, a few
+# at a time. Ends with the line "guest: N passed, N failed".
 #
-# Usage: npm run test:guest [-- [--kernel K] [--jobs N] [TEST.sh...]]
+# Usage: npm run test:guest [-- [--kernel K] [--jobs N] [TEST...]]
 #   --kernel K   boot K for every guest test (default 6.1; see guest.sh)
 #   --jobs N     run N guests at once (default: number of CPUs, at most 4);
 #                each test's output is printed as a block when it ends
-#   TEST.sh      run only these guest scripts (default tests/guest/*.sh)
+#   TEST         run only these (default: tests/rig.test.ts tests/guest/*.sh)
 #
 # A guest script declares what it needs in header comments:
 #   # guest: --disk main=64M --disk spare=16M      options for guest.sh (a
@@ -20,7 +20,6 @@
 # (npm run guest); --kernel reaches them as DM_REMAP_GUEST_KERNEL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT="$PWD"
 
 kernel_args=()
 kernel="${DM_REMAP_GUEST_KERNEL:-6.1}"
@@ -38,11 +37,15 @@ while (($#)); do
 done
 if ((${#tests[@]} == 0)); then
 	shopt -s nullglob
-	tests=(tests/guest/*.sh)
+	tests=(tests/rig.test.ts tests/guest/*.sh)
 	shopt -u nullglob
 fi
 
 kernel_args=(--kernel "$kernel")
+# The runner's own failure-handling tests boot six guests one after another;
+# they take one job slot alongside the guest scripts rather than running first.
+RIG_TESTS=tests/rig.test.ts
+
 results_dir="$(mktemp -d "${TMPDIR:-/tmp}/dm-remap-guest-tests.XXXXXX")"
 trap 'rm -rf "$results_dir"' EXIT
 passed=0
@@ -66,38 +69,43 @@ header_value() {
 	sed -n "s/^# $2: //p" "$1" | head -n1
 }
 
-# Runs one guest script (all its boots) and leaves its log and status in
-# results_dir. Runs in the background, so it must not touch the counters.
-run_guest_test() {
-	local script="$1" id="$2" state boots boot status=0 started=$SECONDS
+# Boots SCRIPT in a guest (as many times as its header asks, on one state
+# dir); returns the first failing boot's status.
+run_guest_script() {
+	local script="$1" state="$2" header boots boot status=0
 	local -a options=()
-	local header
 	header="$(header_value "$script" guest)"
 	[[ "$header" != -* ]] || read -r -a options <<<"$header"
 	boots="$(header_value "$script" guest-boots)"
 	boots="${boots:-1}"
+	for ((boot = 1; boot <= boots; boot++)); do
+		local -a boot_arg=()
+		((boots == 1)) || boot_arg=("$boot")
+		echo "guest-tests: --- $script (boot $boot of $boots)"
+		bash scripts/vm/guest.sh "${kernel_args[@]}" --state-dir "$state" "${options[@]}" "$script" "${boot_arg[@]}" ||
+			return $?
+	done
+}
+
+run_item() {
+	local item="$1" state="$2"
+	case "$item" in
+	"$RIG_TESTS") DM_REMAP_GUEST_TESTS=1 npx ava "$item" ;;
+	*.host.sh) DM_REMAP_GUEST_KERNEL="$kernel" bash "$item" ;;
+	*) run_guest_script "$item" "$state" ;;
+	esac
+}
+
+# Runs one test item in the background: its output goes to results_dir/ID.log
+# and its exit status to results_dir/ID.status (the counters belong to the
+# foreground shell).
+run_job() {
+	local item="$1" id="$2" state status=0 started=$SECONDS
 	state="$(mktemp -d "$results_dir/state.XXXXXX")"
-	if [[ "$script" == *.host.sh ]]; then
-		{
-			echo "guest-tests: --- $script (on the host)"
-			DM_REMAP_GUEST_KERNEL="$kernel" bash "$script" || status=$?
-			echo "guest-tests: --- $script took $((SECONDS - started)) s"
-		} >"$results_dir/$id.log" 2>&1
-		rm -rf "$state"
-		echo "$status" >"$results_dir/$id.status"
-		return
-	fi
 	{
-		for ((boot = 1; boot <= boots; boot++)); do
-			echo "guest-tests: --- $script (boot $boot of $boots)"
-			if ((boots > 1)); then
-				bash scripts/vm/guest.sh "${kernel_args[@]}" --state-dir "$state" "${options[@]}" "$script" "$boot" || status=$?
-			else
-				bash scripts/vm/guest.sh "${kernel_args[@]}" --state-dir "$state" "${options[@]}" "$script" || status=$?
-			fi
-			((status == 0)) || break
-		done
-		echo "guest-tests: --- $script took $((SECONDS - started)) s"
+		echo "guest-tests: --- $item"
+		run_item "$item" "$state" || status=$?
+		echo "guest-tests: --- $item took $((SECONDS - started)) s"
 	} >"$results_dir/$id.log" 2>&1
 	rm -rf "$state"
 	echo "$status" >"$results_dir/$id.status"
@@ -115,11 +123,7 @@ status=0
 npx tsc -p tsconfig.json || status=$?
 record "TypeScript build (dist/ for the guest's dm-remap CLI)" "$status"
 
-status=0
-DM_REMAP_GUEST_TESTS=1 npx ava tests/rig.test.ts || status=$?
-record "rig failure handling (tests/rig.test.ts)" "$status"
-
-# Guest scripts, up to $jobs at a time; each prints its block when it ends.
+# Test items, up to $jobs at a time; each prints its block when it ends.
 declare -A running=()
 print_finished() {
 	local id
@@ -138,7 +142,7 @@ for script in "${tests[@]}"; do
 	done
 	i=$((i + 1))
 	running[$i]="$script"
-	run_guest_test "$script" "$i" &
+	run_job "$script" "$i" &
 done
 wait || true
 print_finished

@@ -36,7 +36,7 @@ readonly EXIT_TIMEOUT=124 EXIT_RIG_FAILURE=125
 # Console lines that mean the kernel itself went wrong, whatever the command
 # said. Kernel lines carry a printk timestamp, which keeps a test that merely
 # prints the word "WARNING:" from tripping this.
-readonly KERNEL_TROUBLE='^\[ *[0-9]+\.[0-9]+\] .*(BUG:|Oops|WARNING:|KASAN|UBSAN|Kernel panic|kernel BUG at|general protection fault|INFO: task .* blocked for more than|soft lockup|hard LOCKUP|rcu: INFO: .* detected stalls)'
+readonly KERNEL_TROUBLE='^\[ *[0-9]+\.[0-9]+\] .*(BUG:|Oops|WARNING:|KASAN|UBSAN|Kernel panic|kernel BUG at|general protection fault|INFO: task .* blocked for more than|soft lockup|hard LOCKUP|rcu: INFO: .*detected stall)'
 
 # panic=-1 + qemu's -no-reboot: a panic ends the run at once (no result file);
 # oops=panic: an oops cannot leave a half-dead kernel running to the timeout.

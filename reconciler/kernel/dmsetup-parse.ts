@@ -18,6 +18,17 @@ export const INFO_COLUMNS = 'uuid,major,minor,attr,open,name';
 /** ASCII unit separator: device-mapper names and our UUIDs never contain control characters. */
 export const INFO_SEPARATOR = '\u001f';
 
+/** The `dmsetup` arguments of the listing parseInfoColumns reads. */
+export const INFO_ARGS: readonly string[] = [
+  'info',
+  '-c',
+  '--noheadings',
+  '--separator',
+  INFO_SEPARATOR,
+  '-o',
+  INFO_COLUMNS,
+];
+
 /** dmsetup prints this instead of nothing when there are no devices. */
 const NO_DEVICES = 'No devices found';
 

@@ -26,8 +26,7 @@ import type { ItemOutcome, Scheduler } from './coalesce.js';
 import { kernelErrorFromProcess } from './dmsetup-errors.js';
 import {
   formatConcise,
-  INFO_COLUMNS,
-  INFO_SEPARATOR,
+  INFO_ARGS,
   parseConciseTables,
   parseInfoColumns,
   parseNamedLines,
@@ -311,13 +310,7 @@ export class DmsetupKernel implements KernelAdapter {
   // ---- helpers ----------------------------------------------------------
 
   private async listDevices(signal: AbortSignal | undefined): Promise<InfoRow[]> {
-    const stdout = await this.dmsetup(
-      ['info', '-c', '--noheadings', '--separator', INFO_SEPARATOR, '-o', INFO_COLUMNS],
-      'observe',
-      undefined,
-      signal,
-      this.observeTimeoutMs,
-    );
+    const stdout = await this.dmsetup([...INFO_ARGS], 'observe', undefined, signal, this.observeTimeoutMs);
     return parseInfoColumns(stdout);
   }
 

@@ -6,7 +6,7 @@
  */
 import { KernelError, TARGET_NAME } from './adapter.js';
 import type { RemapTable, TableLine } from './adapter.js';
-import { formatTableLine, parseRemapTable, parseTable, TableSyntaxError } from './table.js';
+import { parseRemapTable, parseTable, TableSyntaxError } from './table.js';
 
 export interface SimulatedBlockDevice {
   major: number;
@@ -108,8 +108,4 @@ function constructLine(
     default:
       throw fail(`unknown target type ${line.targetType}`);
   }
-}
-
-export function formatTable(lines: readonly TableLine[]): string {
-  return lines.map(formatTableLine).join('\n');
 }

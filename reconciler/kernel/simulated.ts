@@ -26,7 +26,7 @@ import type { ItemOutcome, Scheduler } from './coalesce.js';
 import { abortedError, isOwnedUuid, noSuchDeviceError, notOwnedError } from './errors.js';
 import { FaultPlan } from './simulated-faults.js';
 import type { CrashStep, FaultSpec, SimulatedOperation } from './simulated-faults.js';
-import { availableTargets, constructTable } from './simulated-targets.js';
+import { constructTable } from './simulated-targets.js';
 import type { SimulatedBlockDevice } from './simulated-targets.js';
 import { formatRemapStatus, parseRemapStatus } from './status.js';
 import { parseRemapTable } from './table.js';
@@ -211,11 +211,6 @@ export class SimulatedKernel implements KernelAdapter {
   /** Shorthand for faults.crashAt(). */
   crashAt(operation: SimulatedOperation, step: CrashStep, device?: string): void {
     this.faults.crashAt(operation, step, device);
-  }
-
-  /** Total process-equivalents run so far. */
-  get totalCalls(): number {
-    return Object.values(this.calls).reduce((sum, count) => sum + count, 0);
   }
 
   // ---- KernelAdapter ----------------------------------------------------
@@ -549,10 +544,5 @@ export class SimulatedKernel implements KernelAdapter {
     const device = this.mustExist(operation, name);
     if (!isOwnedUuid(device.uuid)) throw notOwnedError(operation, name, device.uuid);
     return device;
-  }
-
-  /** Target types the kernel knows right now (`dmsetup targets`). */
-  targets(): string[] {
-    return availableTargets(this.moduleLoaded);
   }
 }

@@ -27,8 +27,8 @@ export function parseTableLine(line: string): TableLine {
   }
   const [start, length, targetType, ...args] = words as [string, string, string, ...string[]];
   return {
-    startSector: parseSectorCount(start, 'start'),
-    lengthSectors: parseSectorCount(length, 'length'),
+    startSector: parseNonNegativeInteger(start, 'start'),
+    lengthSectors: parseNonNegativeInteger(length, 'length'),
     targetType,
     args: args.join(' '),
   };
@@ -121,10 +121,6 @@ function parseFeatures(countWord: string | undefined, words: string[]): Features
     }
   }
   return features;
-}
-
-function parseSectorCount(word: string, what: string): number {
-  return parseNonNegativeInteger(word, what);
 }
 
 export function parseNonNegativeInteger(word: string, what: string): number {

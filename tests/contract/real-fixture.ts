@@ -10,7 +10,7 @@ import { join } from 'node:path';
 
 import { inspectBlockDevice } from '../../reconciler/kernel/block-device.js';
 import { DmsetupKernel } from '../../reconciler/kernel/dmsetup.js';
-import { INFO_COLUMNS, INFO_SEPARATOR, parseInfoColumns } from '../../reconciler/kernel/dmsetup-parse.js';
+import { INFO_ARGS, parseInfoColumns } from '../../reconciler/kernel/dmsetup-parse.js';
 import { runProcess } from '../../reconciler/kernel/process.js';
 import type { ProcessRunner } from '../../reconciler/kernel/process.js';
 import type { ContractFixture } from './fixture.js';
@@ -78,10 +78,7 @@ export async function realFixture(options: RealFixtureOptions = {}): Promise<Con
       return `${prefix}${stem}-${nextName++}`;
     },
     async cleanup() {
-      const rows = parseInfoColumns(
-        (await dmsetup(['info', '-c', '--noheadings', '--separator', INFO_SEPARATOR, '-o', INFO_COLUMNS]))
-          .stdout,
-      );
+      const rows = parseInfoColumns((await dmsetup([...INFO_ARGS])).stdout);
       // Stacked devices first would matter; the cases stack nothing, so name order is fine.
       for (const row of rows.filter((candidate) => candidate.name.startsWith(prefix))) {
         await dmsetup(['remove', '--retry', '-u', row.uuid]).catch(() =>
@@ -94,10 +91,7 @@ export async function realFixture(options: RealFixtureOptions = {}): Promise<Con
   };
 
   async function findRow(name: string) {
-    const rows = parseInfoColumns(
-      (await dmsetup(['info', '-c', '--noheadings', '--separator', INFO_SEPARATOR, '-o', INFO_COLUMNS]))
-        .stdout,
-    );
+    const rows = parseInfoColumns((await dmsetup([...INFO_ARGS])).stdout);
     const row = rows.find((candidate) => candidate.name === name);
     if (!row) throw new Error(`${name} is not a device`);
     return row;

@@ -8,7 +8,7 @@ import test from 'ava';
 import { KernelError } from '../../reconciler/kernel/adapter.js';
 import type { Scheduler } from '../../reconciler/kernel/coalesce.js';
 import { DmsetupKernel } from '../../reconciler/kernel/dmsetup.js';
-import { INFO_SEPARATOR } from '../../reconciler/kernel/dmsetup-parse.js';
+import { INFO_ARGS, INFO_SEPARATOR } from '../../reconciler/kernel/dmsetup-parse.js';
 import { ProcessFailure } from '../../reconciler/kernel/process.js';
 import type { ProcessOptions, ProcessRunner } from '../../reconciler/kernel/process.js';
 
@@ -188,10 +188,7 @@ test('removes are coalesced; missing and foreign names are answered from the lis
   );
   t.deepEqual(
     calls.map((call) => call.args),
-    [
-      ['info', '-c', '--noheadings', '--separator', INFO_SEPARATOR, '-o', 'uuid,major,minor,attr,open,name'],
-      ['remove', '--retry', 'mine1', 'mine2'],
-    ],
+    [[...INFO_ARGS], ['remove', '--retry', 'mine1', 'mine2']],
   );
 });
 

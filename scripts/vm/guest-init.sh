@@ -1,7 +1,8 @@
 #!/bin/sh
-# /init of the guest (dash, PID 1; busybox provides mount, poweroff...). Mounts the shares the runner set up,
-# installs the dm-remap.ko it was handed, runs the requested command as root in
-# the checkout and reports its exit status back through the control share.
+# /init of the guest (run by dash as PID 1; busybox provides mount, poweroff
+# and the other basics). Mounts the shares the runner set up, installs the
+# dm-remap.ko it was handed, runs the requested command as root in the
+# checkout and reports its exit status back through the control share.
 # The kernel cannot tell the host how a test went, and qemu exits 0 even after
 # a panic, so a missing /rig/result is what the host treats as failure.
 export PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin

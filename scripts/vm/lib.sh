@@ -40,11 +40,3 @@ rig_kernel_release() {
 
 # rig_kernel_dir RELEASE -> the unpacked kernel's directory.
 rig_kernel_dir() { printf '%s\n' "$RIG_KERNELS/$1"; }
-
-# rig_all_releases -> the release strings of every aliased kernel, one a line.
-rig_all_releases() {
-	local alias
-	for alias in "${RIG_KERNEL_ALIASES[@]}"; do
-		rig_kernel_release "$alias" || rig_die "kernel $alias not fetched: run scripts/vm/fetch-kernels.sh"
-	done
-}

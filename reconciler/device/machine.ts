@@ -313,11 +313,13 @@ export const deviceMachine = setup({
             'device.specChanged': { target: '#device.observing', actions: 'forgetFailures' },
           },
         },
-        /** The spec asks for something unsafe; nothing is retried until the spec changes. */
+        /** The spec asks for something unsafe: no timed retries, only re-evaluation on the next pass. */
         refused: {
-          always: { guard: 'specChangedMeanwhile', target: '#device.observing', actions: 'rest' },
+          always: { guard: 'workRequested', target: '#device.observing', actions: 'rest' },
           on: {
-            'device.reconcile': {},
+            // Never retried on a timer; but a resync re-checks it, since what made
+            // it unsafe (data on the spare, a foreign device) can change outside the spec.
+            'device.reconcile': { target: '#device.observing' },
             'device.specChanged': { target: '#device.observing', actions: 'rest' },
           },
         },

@@ -131,18 +131,20 @@ test('a spec change retries a backed-off device at once and forgets its failures
   t.is(actor.getSnapshot().context.failures, 1, 'the count restarted from the spec change');
 });
 
-test('a refused change is not retried by reconciles, only by a spec change', async (t) => {
+test('a refusal is never retried on a timer, but the next pass re-evaluates it', async (t) => {
   const refuse: Operation = { kind: 'refuse', code: 'wouldStrandData', reason: 'spare holds data' };
-  const { machine, observations } = stubbedMachine([planOf([refuse]), planOf([])]);
+  const { machine, observations } = stubbedMachine([planOf([refuse]), planOf([refuse]), planOf([])]);
   const actor = createActor(machine, { input: { name: 'a' } }).start();
   await settled(actor);
   t.true(actor.getSnapshot().matches({ failed: 'refused' }));
-  actor.send({ type: 'device.reconcile', now: Number.MAX_SAFE_INTEGER });
-  t.true(actor.getSnapshot().matches({ failed: 'refused' }));
-  t.is(observations(), 1);
-  actor.send({ type: 'device.specChanged', now: 0 });
+  t.is(actor.getSnapshot().context.nextAttemptAt, undefined, 'no retry deadline');
+  actor.send({ type: 'device.reconcile', now: 0 });
   await settled(actor);
-  t.true(actor.getSnapshot().matches('active'));
+  t.true(actor.getSnapshot().matches({ failed: 'refused' }), 'still refused while the reason holds');
+  actor.send({ type: 'device.reconcile', now: 0 });
+  await settled(actor);
+  t.true(actor.getSnapshot().matches('active'), 'the reason went away (say, the data was migrated)');
+  t.is(observations(), 3);
 });
 
 test('a reconcile that arrives while observing is honoured once the machine rests', async (t) => {

@@ -21,7 +21,8 @@ import type {
   TableLine,
 } from './adapter.js';
 import { inspectBlockDevice } from './block-device.js';
-import { CoalescingQueue } from './coalesce.js';
+import { deviceQueues } from './device-queues.js';
+import type { DeviceQueues } from './device-queues.js';
 import type { ItemOutcome, Scheduler } from './coalesce.js';
 import { kernelErrorFromProcess } from './dmsetup-errors.js';
 import {
@@ -33,7 +34,7 @@ import {
   parseTargets,
 } from './dmsetup-parse.js';
 import type { InfoRow } from './dmsetup-parse.js';
-import { abortedError, isOwnedUuid, noSuchDeviceError, notOwnedError } from './errors.js';
+import { isOwnedUuid, noSuchDeviceError, notOwnedError } from './errors.js';
 import { runProcess } from './process.js';
 import type { ProcessRunner } from './process.js';
 import { parseRemapStatus } from './status.js';
@@ -59,8 +60,7 @@ export class DmsetupKernel implements KernelAdapter {
   private readonly observeTimeoutMs: number;
   private readonly mutateTimeoutMs: number;
   private readonly runner: ProcessRunner;
-  private readonly createQueue: CoalescingQueue<DesiredTable, void>;
-  private readonly removeQueue: CoalescingQueue<string, void>;
+  private readonly queues: DeviceQueues;
 
   constructor(options: DmsetupKernelOptions = {}) {
     this.dmsetupPath = options.dmsetup ?? 'dmsetup';
@@ -68,15 +68,12 @@ export class DmsetupKernel implements KernelAdapter {
     this.observeTimeoutMs = options.observeTimeoutMs ?? 10_000;
     this.mutateTimeoutMs = options.mutateTimeoutMs ?? 60_000;
     this.runner = options.runner ?? runProcess;
-    const queueOptions = { windowMs: options.batchWindowMs ?? 20, scheduler: options.scheduler };
-    this.createQueue = new CoalescingQueue((items) => this.createBatch(items), {
-      ...queueOptions,
-      abortError: (item) => abortedError('create', item.name),
-    });
-    this.removeQueue = new CoalescingQueue((names) => this.removeBatch(names), {
-      ...queueOptions,
-      abortError: (name) => abortedError('remove', name),
-    });
+    this.queues = deviceQueues(
+      (items) => this.createBatch(items),
+      (names) => this.removeBatch(names),
+      options.batchWindowMs ?? 20,
+      options.scheduler,
+    );
   }
 
   // ---- observation ------------------------------------------------------
@@ -128,7 +125,7 @@ export class DmsetupKernel implements KernelAdapter {
 
   async create(desired: DesiredTable, signal?: AbortSignal): Promise<void> {
     if (!isOwnedUuid(desired.uuid)) throw notOwnedError('create', desired.name, desired.uuid);
-    return this.createQueue.submit(desired, signal);
+    return this.queues.create.submit(desired, signal);
   }
 
   async load(desired: DesiredTable, signal?: AbortSignal): Promise<void> {
@@ -160,7 +157,7 @@ export class DmsetupKernel implements KernelAdapter {
   }
 
   async remove(name: string, signal?: AbortSignal): Promise<void> {
-    return this.removeQueue.submit(name, signal);
+    return this.queues.remove.submit(name, signal);
   }
 
   async message(name: string, args: string[], signal?: AbortSignal): Promise<string> {

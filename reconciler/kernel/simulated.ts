@@ -21,9 +21,10 @@ import type {
   RemapStatus,
   TableLine,
 } from './adapter.js';
-import { CoalescingQueue } from './coalesce.js';
+import { deviceQueues } from './device-queues.js';
+import type { DeviceQueues } from './device-queues.js';
 import type { ItemOutcome, Scheduler } from './coalesce.js';
-import { abortedError, isOwnedUuid, noSuchDeviceError, notOwnedError } from './errors.js';
+import { isOwnedUuid, noSuchDeviceError, notOwnedError } from './errors.js';
 import { FaultPlan } from './simulated-faults.js';
 import type { CrashStep, FaultSpec, SimulatedOperation } from './simulated-faults.js';
 import { constructTable } from './simulated-targets.js';
@@ -105,23 +106,19 @@ export class SimulatedKernel implements KernelAdapter {
   private moduleLoaded: boolean;
   private moduleInstalled: boolean;
   private messageHandler: MessageHandler | undefined;
-  private readonly createQueue: CoalescingQueue<DesiredTable, void>;
-  private readonly removeQueue: CoalescingQueue<string, void>;
+  private readonly queues: DeviceQueues;
 
   constructor(options: SimulatedKernelOptions = {}) {
     const hangTimeoutMs = options.hangTimeoutMs ?? 5000;
     this.faults = new FaultPlan(() => hangTimeoutMs);
     this.moduleLoaded = options.moduleLoaded ?? false;
     this.moduleInstalled = options.moduleInstalled ?? true;
-    const queueOptions = { windowMs: options.batchWindowMs ?? 2, scheduler: options.scheduler };
-    this.createQueue = new CoalescingQueue((items) => this.createBatch(items), {
-      ...queueOptions,
-      abortError: (item) => abortedError('create', item.name),
-    });
-    this.removeQueue = new CoalescingQueue((names) => this.removeBatch(names), {
-      ...queueOptions,
-      abortError: (name) => abortedError('remove', name),
-    });
+    this.queues = deviceQueues(
+      (items) => this.createBatch(items),
+      (names) => this.removeBatch(names),
+      options.batchWindowMs ?? 2,
+      options.scheduler,
+    );
   }
 
   // ---- test hooks -------------------------------------------------------
@@ -246,7 +243,7 @@ export class SimulatedKernel implements KernelAdapter {
   async create(desired: DesiredTable, signal?: AbortSignal): Promise<void> {
     if (!isOwnedUuid(desired.uuid)) throw notOwnedError('create', desired.name, desired.uuid);
     await this.faults.enter('create', desired.name, signal);
-    return this.createQueue.submit(desired, signal);
+    return this.queues.create.submit(desired, signal);
   }
 
   async load(desired: DesiredTable, signal?: AbortSignal): Promise<void> {
@@ -284,7 +281,7 @@ export class SimulatedKernel implements KernelAdapter {
   async remove(name: string, signal?: AbortSignal): Promise<void> {
     this.mustBeOwned('remove', name);
     await this.faults.enter('remove', name, signal);
-    return this.removeQueue.submit(name, signal);
+    return this.queues.remove.submit(name, signal);
   }
 
   async message(name: string, args: string[], signal?: AbortSignal): Promise<string> {

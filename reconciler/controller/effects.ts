@@ -7,6 +7,7 @@
 import { fromPromise } from 'xstate';
 import { KernelError } from '../kernel/adapter.js';
 import type { ObservedDevice } from '../kernel/adapter.js';
+import { notOwnedError, timedOutError } from '../kernel/errors.js';
 import type { DevicePlan } from './plan.js';
 import { deviceMachine, tableOf } from '../device/machine.js';
 import type { NameInput, OperationInput } from '../device/machine.js';
@@ -40,7 +41,7 @@ export function withTimeout<T>(
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => {
-      const error = new KernelError(`${what} timed out after ${timeoutMs} ms`, what, undefined, 'ETIMEDOUT');
+      const error = timedOutError(what, undefined, timeoutMs);
       controller.abort(error);
       reject(error);
     }, timeoutMs);
@@ -60,14 +61,7 @@ export function provideKernelEffects(
   const find = async (name: string, signal: AbortSignal): Promise<ObservedDevice | undefined> => {
     const observation = await session.observe(signal);
     const device = observation.devices.find((candidate) => candidate.name === name);
-    if (device && !device.owned) {
-      throw new KernelError(
-        `${name} is not managed by dm-remap (uuid "${device.uuid}")`,
-        'check',
-        name,
-        'ENOTOWNED',
-      );
-    }
+    if (device && !device.owned) throw notOwnedError('check', name, device.uuid);
     return device;
   };
   const step = async (name: string, device: string) => {

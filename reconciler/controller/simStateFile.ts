@@ -9,6 +9,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { SimulatedKernel } from '../kernel/simulated.js';
 import type { FaultSpec, SimulatedOperation } from '../kernel/simulated.js';
 import type { KernelObservation } from '../kernel/adapter.js';
+import { isOwnedUuid } from '../kernel/errors.js';
 import { formatTableLine } from '../kernel/table.js';
 
 export interface SimBlockDeviceState {
@@ -42,8 +43,6 @@ export interface SimState {
   faults?: SimFaultState[];
 }
 
-const OWNED_PREFIX = 'DMREMAP-';
-
 export async function readSimState(file: string): Promise<SimState> {
   return JSON.parse(await readFile(file, 'utf8')) as SimState;
 }
@@ -59,8 +58,7 @@ export async function simulatedKernelFrom(state: SimState): Promise<SimulatedKer
     kernel.addBlockDevice(device.path, device.sizeSectors, { major: device.major, minor: device.minor });
   }
   for (const device of state.devices) {
-    const owned = device.uuid.startsWith(OWNED_PREFIX);
-    if (!owned) kernel.addForeignDevice(device.name, device.uuid, device.table);
+    if (!isOwnedUuid(device.uuid)) kernel.addForeignDevice(device.name, device.uuid, device.table);
     else if (device.table === undefined) {
       kernel.addHalfCreatedDevice(device.name, device.uuid, device.inactiveTable);
     } else {

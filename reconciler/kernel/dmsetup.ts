@@ -34,7 +34,13 @@ import {
   parseTargets,
 } from './dmsetup-parse.js';
 import type { InfoRow } from './dmsetup-parse.js';
-import { isOwnedUuid, noSuchDeviceError, notOwnedError } from './errors.js';
+import {
+  alreadyExistsError,
+  deviceOpenError,
+  isOwnedUuid,
+  noSuchDeviceError,
+  notOwnedError,
+} from './errors.js';
 import { runProcess } from './process.js';
 import type { ProcessRunner } from './process.js';
 import { parseRemapStatus } from './status.js';
@@ -211,13 +217,7 @@ export class DmsetupKernel implements KernelAdapter {
       } else if (holder && !isOwnedUuid(holder.uuid)) {
         outcomes.push({ ok: false, error: notOwnedError('create', item.name, holder.uuid) });
       } else if (holder || uuidHolder) {
-        const what = holder
-          ? 'a device with this name exists'
-          : `UUID ${item.uuid} is used by ${uuidHolder!.name}`;
-        outcomes.push({
-          ok: false,
-          error: new KernelError(`create ${item.name}: ${what}`, 'create', item.name, 'EEXIST'),
-        });
+        outcomes.push({ ok: false, error: alreadyExistsError(item, holder ? undefined : uuidHolder!.name) });
       } else if (items.length === 1) {
         outcomes.push({ ok: false, error: kernelErrorFromProcess(batchError, 'create', item.name) });
       } else {
@@ -291,13 +291,7 @@ export class DmsetupKernel implements KernelAdapter {
       if (!row) {
         outcomes.set(name, { ok: true, value: undefined });
       } else if (row.openCount > 0) {
-        const error = new KernelError(
-          `remove ${name}: device is open (${row.openCount})`,
-          'remove',
-          name,
-          'EBUSY',
-        );
-        outcomes.set(name, { ok: false, error });
+        outcomes.set(name, { ok: false, error: deviceOpenError(name, row.openCount) });
       } else {
         outcomes.set(name, { ok: false, error: kernelErrorFromProcess(batchError, 'remove', name) });
       }

@@ -1,5 +1,6 @@
 /** Small constructors for the KernelErrors both adapters raise, so their codes and wording match. */
 import { KernelError, OWNED_UUID_PREFIX } from './adapter.js';
+import type { DesiredTable } from './adapter.js';
 
 export function isOwnedUuid(uuid: string): boolean {
   return uuid.startsWith(OWNED_UUID_PREFIX);
@@ -17,6 +18,19 @@ export function notOwnedError(operation: string, name: string, uuid: string): Ke
 
 export function noSuchDeviceError(operation: string, name: string): KernelError {
   return new KernelError(`${operation} ${name}: no such device`, operation, name, 'ENXIO');
+}
+
+export function deviceOpenError(name: string, openCount: number): KernelError {
+  return new KernelError(`remove ${name}: device is open (${openCount})`, 'remove', name, 'EBUSY');
+}
+
+/** A create whose name, or else whose UUID, another device already holds. */
+export function alreadyExistsError(desired: DesiredTable, uuidHolder?: string): KernelError {
+  const what =
+    uuidHolder === undefined
+      ? 'a device with this name exists'
+      : `UUID ${desired.uuid} is used by ${uuidHolder}`;
+  return new KernelError(`create ${desired.name}: ${what}`, 'create', desired.name, 'EEXIST');
 }
 
 export function abortedError(operation: string, name?: string): KernelError {

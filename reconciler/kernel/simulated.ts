@@ -24,7 +24,13 @@ import type {
 import { deviceQueues } from './device-queues.js';
 import type { DeviceQueues } from './device-queues.js';
 import type { ItemOutcome, Scheduler } from './coalesce.js';
-import { isOwnedUuid, noSuchDeviceError, notOwnedError } from './errors.js';
+import {
+  alreadyExistsError,
+  deviceOpenError,
+  isOwnedUuid,
+  noSuchDeviceError,
+  notOwnedError,
+} from './errors.js';
 import { FaultPlan } from './simulated-faults.js';
 import type { CrashStep, FaultSpec, SimulatedOperation } from './simulated-faults.js';
 import { constructTable } from './simulated-targets.js';
@@ -330,22 +336,10 @@ export class SimulatedKernel implements KernelAdapter {
     const holder = this.devices.get(item.name);
     if (holder) {
       if (!isOwnedUuid(holder.uuid)) throw notOwnedError('create', item.name, holder.uuid);
-      throw new KernelError(
-        `create ${item.name}: a device with this name exists`,
-        'create',
-        item.name,
-        'EEXIST',
-      );
+      throw alreadyExistsError(item);
     }
     const uuidHolder = [...this.devices.values()].find((device) => device.uuid === item.uuid);
-    if (uuidHolder) {
-      throw new KernelError(
-        `create ${item.name}: UUID ${item.uuid} is used by ${uuidHolder.name}`,
-        'create',
-        item.name,
-        'EEXIST',
-      );
-    }
+    if (uuidHolder) throw alreadyExistsError(item, uuidHolder.name);
     // Validate before creating: dmsetup removes the device again when its table
     // fails to load, so a bad table leaves nothing behind.
     const table = this.construct(item.name, item.table);
@@ -366,12 +360,7 @@ export class SimulatedKernel implements KernelAdapter {
       if (!device) return { ok: false, error: noSuchDeviceError('remove', name) };
       if (!isOwnedUuid(device.uuid)) return { ok: false, error: notOwnedError('remove', name, device.uuid) };
       const openCount = this.openCount(device);
-      if (openCount > 0) {
-        return {
-          ok: false,
-          error: new KernelError(`remove ${name}: device is open (${openCount})`, 'remove', name, 'EBUSY'),
-        };
-      }
+      if (openCount > 0) return { ok: false, error: deviceOpenError(name, openCount) };
       this.devices.delete(name);
       this.faults.crashIfArmed('remove', 'after', name);
       return { ok: true, value: undefined };

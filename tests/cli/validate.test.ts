@@ -1,7 +1,6 @@
 /** `dm-remap validate`: through runCli with captured output, plus one run of the real entry point. */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
@@ -9,6 +8,7 @@ import type { ExecutionContext } from 'ava';
 import { command as validateCommand } from '../../reconciler/cli/commands/validate.js';
 import type { CliIo } from '../../reconciler/cli/io.js';
 import { runCli } from '../../reconciler/cli/program.js';
+import { specYaml, tempDir, writeFile } from '../helpers/specs.js';
 
 interface Run {
   status: number;
@@ -28,37 +28,11 @@ async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   return { status, stdout, stderr };
 }
 
-async function tempDir(t: ExecutionContext): Promise<string> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dm-remap-cli-'));
-  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-async function write(dir: string, name: string, text: string, mode = 0o644): Promise<string> {
-  const file = path.join(dir, name);
-  await fs.writeFile(file, text);
-  await fs.chmod(file, mode);
-  return file;
-}
-
-function spec(name: string, main = `/dev/disk/by-id/main-${name}`): string {
-  return [
-    'apiVersion: dm-remap/v1alpha1',
-    'kind: RemapDevice',
-    'metadata:',
-    `  name: ${name}`,
-    'spec:',
-    `  mainDevice: ${main}`,
-    `  spareDevice: /dev/disk/by-id/spare-${name}`,
-    '',
-  ].join('\n');
-}
-
 async function brokenAndGood(t: ExecutionContext): Promise<string> {
   const dir = await tempDir(t);
-  await write(dir, 'a.yaml', spec('a'));
-  await write(dir, 'b.yaml', spec('b').replace('spareDevice', 'spareDevce'));
-  await write(dir, 'c.yaml', spec('c'));
+  await writeFile(dir, 'a.yaml', specYaml('a'));
+  await writeFile(dir, 'b.yaml', specYaml('b').replace('spareDevice', 'spareDevce'));
+  await writeFile(dir, 'c.yaml', specYaml('c'));
   return dir;
 }
 
@@ -84,7 +58,7 @@ test('a broken file is reported like a compiler error and the exit status is 1',
 
 test('warnings alone keep the exit status 0; --quiet hides them and the summary', async (t) => {
   const dir = await tempDir(t);
-  const file = await write(dir, 'a.yaml', spec('a', '/dev/sdb'));
+  const file = await writeFile(dir, 'a.yaml', specYaml('a', '/dev/sdb'));
   const loud = await cli(['validate', file]);
   t.is(loud.status, 0);
   t.regex(loud.stderr, new RegExp(`^${file}:6:15: warning: spec.mainDevice /dev/sdb is a kernel name`));
@@ -125,7 +99,7 @@ test('a missing path exits with 2', async (t) => {
 
 test('without PATH the config dir is validated and insecure permissions are errors', async (t) => {
   const dir = await tempDir(t);
-  await write(dir, 'a.yaml', spec('a'), 0o666);
+  await writeFile(dir, 'a.yaml', specYaml('a'), 0o666);
 
   const fromEnv = await cli(['validate'], { DM_REMAP_CONFIG_DIR: dir });
   t.is(fromEnv.status, 1);
@@ -141,7 +115,7 @@ test('without PATH the config dir is validated and insecure permissions are erro
 
 test('explicit PATHs only warn about permissions unless --strict-permissions', async (t) => {
   const dir = await tempDir(t);
-  await write(dir, 'a.yaml', spec('a'), 0o666);
+  await writeFile(dir, 'a.yaml', specYaml('a'), 0o666);
 
   const relaxed = await cli(['validate', dir]);
   t.is(relaxed.status, 0);

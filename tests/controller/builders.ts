@@ -12,26 +12,11 @@ import type {
 import { OWNED_UUID_PREFIX } from '../../reconciler/kernel/adapter.js';
 import type { DeviceSpec, FileResult } from '../../reconciler/spec/index.js';
 import type { PlanInput } from '../../reconciler/controller/plan.js';
+import { deviceSpec } from '../helpers/specs.js';
+
+export { deviceSpec };
 
 export const MAIN_SECTORS = 2_097_152;
-
-export function deviceSpec(name: string, overrides: Partial<DeviceSpec> = {}): DeviceSpec {
-  return {
-    name,
-    mainDevice: `/dev/disk/by-id/${name}-main`,
-    spareDevice: `/dev/disk/by-id/${name}-spare`,
-    blockSizeBytes: 4096,
-    readRetries: 3,
-    spareUsageWarningPercent: 80,
-    state: 'active',
-    paused: false,
-    removalPolicy: 'Retain',
-    labels: {},
-    annotations: {},
-    source: { file: `/etc/dm-remap.d/${name}.yaml`, line: 1, column: 1 },
-    ...overrides,
-  };
-}
 
 export function remapStatus(overrides: Partial<RemapStatus> = {}): RemapStatus {
   return {

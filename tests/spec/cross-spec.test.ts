@@ -2,24 +2,12 @@
 import test from 'ava';
 import { checkAcrossSpecs } from '../../reconciler/spec/index.js';
 import type { CheckedDocument, DeviceSpec } from '../../reconciler/spec/index.js';
+import { deviceSpec } from '../helpers/specs.js';
 
 /** A checked document whose fields sit at fixed columns of a 7-line document starting at `line`. */
 function document(file: string, line: number, spec: Partial<DeviceSpec> & { name: string }): CheckedDocument {
   return {
-    spec: {
-      mainDevice: `/dev/disk/by-id/main-${spec.name}`,
-      spareDevice: `/dev/disk/by-id/spare-${spec.name}`,
-      blockSizeBytes: 4096,
-      readRetries: 3,
-      spareUsageWarningPercent: 80,
-      state: 'active',
-      paused: false,
-      removalPolicy: 'Retain',
-      labels: {},
-      annotations: {},
-      source: { file, line, column: 1 },
-      ...spec,
-    },
+    spec: deviceSpec(spec.name, { source: { file, line, column: 1 }, ...spec }),
     at: {
       name: { line: line + 3, column: 9 },
       mainDevice: { line: line + 5, column: 15 },

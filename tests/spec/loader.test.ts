@@ -1,44 +1,13 @@
 /** loadSpecs against real temporary directories: file selection, permissions, limits, device identities. */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
-import type { ExecutionContext } from 'ava';
 import { defaultConfigDir, loadSpecs } from '../../reconciler/spec/index.js';
+import { LEFTOVER_NAMES, specYaml, tempDir, writeFile } from '../helpers/specs.js';
 
 const run = promisify(execFile);
-
-async function tempDir(t: ExecutionContext): Promise<string> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dm-remap-spec-'));
-  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-async function write(dir: string, name: string, text: string | Buffer, mode = 0o644): Promise<string> {
-  const file = path.join(dir, name);
-  await fs.writeFile(file, text);
-  await fs.chmod(file, mode);
-  return file;
-}
-
-function spec(
-  name: string,
-  main = `/dev/disk/by-id/main-${name}`,
-  spare = `/dev/disk/by-id/spare-${name}`,
-): string {
-  return [
-    'apiVersion: dm-remap/v1alpha1',
-    'kind: RemapDevice',
-    'metadata:',
-    `  name: ${name}`,
-    'spec:',
-    `  mainDevice: ${main}`,
-    `  spareDevice: ${spare}`,
-    '',
-  ].join('\n');
-}
 
 const brief = (
   diagnostics: { file: string; line?: number; column?: number; severity: string; code: string }[],
@@ -49,9 +18,9 @@ const brief = (
 
 test('a broken file loses only its own devices; the good files still load', async (t) => {
   const dir = await tempDir(t);
-  await write(dir, '10-good.yaml', spec('alpha'));
-  await write(dir, '20-broken.yaml', spec('beta').replace('spareDevice', 'spareDevce'));
-  await write(dir, '30-good.yml', `${spec('gamma')}---\n${spec('delta')}`);
+  await writeFile(dir, '10-good.yaml', specYaml('alpha'));
+  await writeFile(dir, '20-broken.yaml', specYaml('beta').replace('spareDevice', 'spareDevce'));
+  await writeFile(dir, '30-good.yml', `${specYaml('gamma')}---\n${specYaml('delta')}`);
 
   const result = await loadSpecs([dir]);
 
@@ -76,25 +45,9 @@ test('a broken file loses only its own devices; the good files still load', asyn
 
 test('hidden files, leftovers and other names in a directory are reported as ignored, not read', async (t) => {
   const dir = await tempDir(t);
-  await write(dir, 'data.yaml', spec('data'));
+  await writeFile(dir, 'data.yaml', specYaml('data'));
   const junk = '\0not yaml at all';
-  const leftovers = [
-    '.hidden.yaml',
-    'data.yaml~',
-    '.data.yaml.swp',
-    'data.yaml.swo',
-    '#data.yaml#',
-    'data.yaml.dpkg-dist',
-    'data.yaml.dpkg-old',
-    'data.yaml.dpkg-new',
-    'data.yaml.dpkg-tmp',
-    'data.yaml.rpmnew',
-    'data.yaml.rpmsave',
-    'data.yaml.ucf-dist',
-    'README',
-    'example.yaml.disabled',
-  ];
-  for (const name of leftovers) await write(dir, name, junk);
+  for (const name of LEFTOVER_NAMES) await writeFile(dir, name, junk);
   await fs.mkdir(path.join(dir, 'sub.yaml'));
 
   const result = await loadSpecs([dir]);
@@ -105,13 +58,13 @@ test('hidden files, leftovers and other names in a directory are reported as ign
     ['data'],
   );
   const ignored = result.files.filter((f) => f.status === 'ignored').map((f) => path.basename(f.file));
-  t.deepEqual(ignored.sort(), [...leftovers, 'sub.yaml'].sort());
+  t.deepEqual(ignored.sort(), [...LEFTOVER_NAMES, 'sub.yaml'].sort());
 });
 
 test('a spec file writable by others is refused, naming the file and its mode', async (t) => {
   const dir = await tempDir(t);
-  const file = await write(dir, 'data.yaml', spec('data'), 0o666);
-  await write(dir, 'other.yaml', spec('other'));
+  const file = await writeFile(dir, 'data.yaml', specYaml('data'), 0o666);
+  await writeFile(dir, 'other.yaml', specYaml('other'));
 
   const result = await loadSpecs([dir]);
 
@@ -136,7 +89,7 @@ test('a spec file writable by others is refused, naming the file and its mode', 
 
 test('allowInsecurePermissions turns the refusal into a warning and loads the file', async (t) => {
   const dir = await tempDir(t);
-  await write(dir, 'data.yaml', spec('data'), 0o666);
+  await writeFile(dir, 'data.yaml', specYaml('data'), 0o666);
 
   const result = await loadSpecs([dir], { allowInsecurePermissions: true });
 
@@ -150,7 +103,7 @@ test('allowInsecurePermissions turns the refusal into a warning and loads the fi
 
 test('a spec file owned by another user is refused even with mode 0644', async (t) => {
   const dir = await tempDir(t);
-  const file = await write(dir, 'data.yaml', spec('data'));
+  const file = await writeFile(dir, 'data.yaml', specYaml('data'));
   await fs.chown(file, 1000, 1000);
 
   const result = await loadSpecs([dir]);
@@ -165,7 +118,7 @@ test('a spec file owned by another user is refused even with mode 0644', async (
 test('a world-writable config directory taints every file in it', async (t) => {
   const dir = await tempDir(t);
   await fs.chmod(dir, 0o777);
-  await write(dir, 'data.yaml', spec('data'));
+  await writeFile(dir, 'data.yaml', specYaml('data'));
 
   const result = await loadSpecs([dir]);
 
@@ -183,8 +136,8 @@ test('a world-writable config directory taints every file in it', async (t) => {
 
 test('a 10 MB file is refused without being read, and maxFileBytes lowers the limit', async (t) => {
   const dir = await tempDir(t);
-  const big = await write(dir, 'big.yaml', Buffer.alloc(10 * 1024 * 1024, 0x61));
-  const small = await write(dir, 'small.yaml', spec('small'));
+  const big = await writeFile(dir, 'big.yaml', Buffer.alloc(10 * 1024 * 1024, 0x61));
+  const small = await writeFile(dir, 'small.yaml', specYaml('small'));
 
   const defaults = await loadSpecs([big]);
   t.deepEqual(
@@ -218,12 +171,12 @@ test('missing paths and dangling symlinks are reported as not found', async (t) 
 
 test('two symlinks to one file count as one device', async (t) => {
   const dir = await tempDir(t);
-  const disk = await write(dir, 'disk.img', 'x');
+  const disk = await writeFile(dir, 'disk.img', 'x');
   await fs.symlink(disk, path.join(dir, 'link-a'));
   await fs.symlink(disk, path.join(dir, 'link-b'));
   const specs = await tempDir(t);
-  await write(specs, 'a.yaml', spec('a', path.join(dir, 'link-a')));
-  await write(specs, 'b.yaml', spec('b', path.join(dir, 'link-b')));
+  await writeFile(specs, 'a.yaml', specYaml('a', path.join(dir, 'link-a')));
+  await writeFile(specs, 'b.yaml', specYaml('b', path.join(dir, 'link-b')));
 
   const result = await loadSpecs([specs]);
 
@@ -242,7 +195,7 @@ test('two block device nodes with the same major:minor are one device', async (t
   await run('mknod', [first, 'b', '7', '250']);
   await run('mknod', [second, 'b', '7', '250']);
   const specs = await tempDir(t);
-  await write(specs, 'a.yaml', spec('a', first, second));
+  await writeFile(specs, 'a.yaml', specYaml('a', first, second));
 
   const result = await loadSpecs([specs]);
 
@@ -262,7 +215,7 @@ test('two block device nodes with the same major:minor are one device', async (t
 
 test('a file named twice is read once; an explicit file is read whatever its name', async (t) => {
   const dir = await tempDir(t);
-  const file = await write(dir, 'data.conf', spec('data'));
+  const file = await writeFile(dir, 'data.conf', specYaml('data'));
 
   const result = await loadSpecs([file, file]);
 

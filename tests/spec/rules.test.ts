@@ -6,6 +6,7 @@ import { classifyEntryName } from '../../reconciler/spec/file-names.js';
 import { formatDiagnostic } from '../../reconciler/spec/index.js';
 import { insecurePermissionProblem } from '../../reconciler/spec/permissions.js';
 import { editDistance, nearestName } from '../../reconciler/spec/suggest.js';
+import { LEFTOVER_NAMES } from '../helpers/specs.js';
 
 test('device names device-mapper would refuse are explained', (t) => {
   t.is(deviceNameProblem('data0'), undefined);
@@ -46,23 +47,7 @@ test('kernel probe-order device paths are recognised, stable links are not', (t)
 
 test('only *.yaml and *.yml are read; hidden files and leftovers are skipped', (t) => {
   const read = ['data.yaml', 'data.yml', 'a.b.yaml'];
-  const skipped = [
-    '.hidden.yaml',
-    'data.yaml~',
-    '.data.yaml.swp',
-    'data.yaml.swo',
-    '#data.yaml#',
-    'data.yaml.dpkg-dist',
-    'data.yaml.dpkg-old',
-    'data.yaml.dpkg-new',
-    'data.yaml.dpkg-tmp',
-    'data.yaml.rpmnew',
-    'data.yaml.rpmsave',
-    'data.yaml.ucf-dist',
-    'README',
-    'example.yaml.disabled',
-    'data.json',
-  ];
+  const skipped = [...LEFTOVER_NAMES, 'data.json'];
   for (const name of read) t.true(classifyEntryName(name).read, name);
   for (const name of skipped) t.false(classifyEntryName(name).read, name);
 });

@@ -2,21 +2,9 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { validateText } from '../../reconciler/spec/index.js';
+import { manifest } from '../helpers/specs.js';
 
 const FILE = 'devices/data.yaml';
-
-function manifest(name: string, specLines: string[], extra = ''): string {
-  return [
-    'apiVersion: dm-remap/v1alpha1',
-    'kind: RemapDevice',
-    'metadata:',
-    `  name: ${name}`,
-    ...(extra ? [extra] : []),
-    'spec:',
-    ...specLines.map((line) => `  ${line}`),
-    '',
-  ].join('\n');
-}
 
 const STABLE = ['mainDevice: /dev/disk/by-id/ata-MAIN', 'spareDevice: /dev/disk/by-id/nvme-SPARE-part1'];
 

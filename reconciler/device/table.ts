@@ -6,13 +6,10 @@
  */
 import { OWNED_UUID_PREFIX, TARGET_NAME } from '../kernel/adapter.js';
 import type { BlockDeviceInfo, DesiredTable, ObservedDevice, RemapTable } from '../kernel/adapter.js';
+import { DEFAULT_BLOCK_SIZE_SECTORS, DEFAULT_READ_RETRIES } from '../kernel/table.js';
 import type { DeviceSpec } from '../spec/index.js';
 
 const SECTOR_BYTES = 512;
-
-/** Kernel defaults of the remap target's optional features (kmod/README.md, "Table"). */
-export const DEFAULT_BLOCK_SIZE_SECTORS = 8;
-export const DEFAULT_READ_RETRIES = 3;
 
 /** The table a spec asks for, in the units the kernel reports, kept next to the text given to `dmsetup`. */
 export interface DesiredGeometry {

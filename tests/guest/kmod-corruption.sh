@@ -60,46 +60,43 @@ repair_case "table copy B, last used sector" $((table_b + 2)) $((table_a + 2))
 repair_case "superblock copy A" 0 8
 repair_case "superblock copy B" 8 0
 
+# A table load of the spare that must fail, say why in the kernel log and
+# leave the spare untouched.
+expect_refused() { # WHAT TABLE EXPECTED_LOG
+	local before
+	before="$(spare_sum)"
+	mark_log "$1"
+	expect_failure dmsetup create refused --uuid DMREMAP-test-refused --table "$2"
+	dmsetup remove refused 2>/dev/null || true
+	log_since_mark "$1" | grep -q "$3" || fail "$1: kernel log lacks '$3'"
+	assert_eq "$1: spare untouched" "$before" "$(spare_sum)"
+	kmod_log "$1: refused with '$3'"
+}
+
 # Both copies damaged: refuse, say why, write nothing.
 refuse_case() { # WHAT EXPECTED_LOG SECTOR...
-	local what="$1" message="$2" before
+	local what="$1" message="$2"
 	shift 2
 	restore_spare
 	for s in "$@"; do scribble "$s"; done
-	before="$(spare_sum)"
-	mark_log "$what"
-	expect_failure dmsetup create r --uuid DMREMAP-test-r --table "$table"
-	dmsetup remove r 2>/dev/null || true
-	log_since_mark "$what" | grep -q "$message" || fail "$what: kernel log lacks '$message'"
-	assert_eq "$what: spare untouched" "$before" "$(spare_sum)"
-	kmod_log "$what: refused with '$message'"
+	expect_refused "$what" "$table" "$message"
 }
 refuse_case "both table copies of sector 1" "corrupt in both copies" $((table_a + 1)) $((table_b + 1))
 refuse_case "both superblocks" "both superblocks corrupt" 0 8
 restore_spare
 
 # A spare formatted for another main device (size, block size, main_id).
-foreign_case() { # WHAT TABLE EXPECTED_LOG
-	local before
-	before="$(spare_sum)"
-	mark_log "$1"
-	expect_failure dmsetup create foreign --uuid DMREMAP-test-foreign --table "$2"
-	dmsetup remove foreign 2>/dev/null || true
-	log_since_mark "$1" | grep -q "$3" || fail "$1: kernel log lacks '$3'"
-	assert_eq "$1: spare untouched" "$before" "$(spare_sum)"
-	kmod_log "$1: refused with '$3'"
-}
 other_main="$(make_loop 16)"
-foreign_case "main of another size" "0 $(sectors_of "$other_main") remap $other_main $spare" \
+expect_refused "main of another size" "0 $(sectors_of "$other_main") remap $other_main $spare" \
 	"Spare belongs to a main device of another size"
-foreign_case "another block_size" "0 $size remap $main $spare 2 block_size 16" \
+expect_refused "another block_size" "0 $size remap $main $spare 2 block_size 16" \
 	"Spare was formatted with another block_size"
-foreign_case "another main_id" "0 $size remap $main $spare 2 main_id disk-b" \
+expect_refused "another main_id" "0 $size remap $main $spare 2 main_id disk-b" \
 	"Spare belongs to another main_id"
 
 # Two mapped devices on one spare would overwrite each other's slots.
 dm_create r "$table"
-foreign_case "spare in use" "0 $(sectors_of "$other_main") remap $other_main $spare" \
+expect_refused "spare in use" "0 $(sectors_of "$other_main") remap $other_main $spare" \
 	"Spare device is in use by another device"
 dm_remove r
 

@@ -78,29 +78,25 @@ const ANNOTATIONS = new Set([
   'nullable',
 ]);
 
-function withoutAnnotations(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(withoutAnnotations);
+/** `node` with every entry that `drop` picks removed, at any depth. */
+function without(node: unknown, drop: (key: string, value: unknown) => boolean): unknown {
+  if (Array.isArray(node)) return node.map((item) => without(item, drop));
   if (node === null || typeof node !== 'object') return node;
   return Object.fromEntries(
     Object.entries(node)
-      .filter(([key]) => !ANNOTATIONS.has(key))
-      .map(([key, value]) => [key, withoutAnnotations(value)]),
+      .filter(([key, value]) => !drop(key, value))
+      .map(([key, value]) => [key, without(value, drop)]),
   );
 }
+
+const isAnnotation = (key: string): boolean => ANNOTATIONS.has(key);
 
 /** Records in the TS type get `required: []` from ajv's typing; the schema leaves it out. */
-function withoutEmptyRequired(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(withoutEmptyRequired);
-  if (node === null || typeof node !== 'object') return node;
-  return Object.fromEntries(
-    Object.entries(node)
-      .filter(([key, value]) => !(key === 'required' && Array.isArray(value) && value.length === 0))
-      .map(([key, value]) => [key, withoutEmptyRequired(value)]),
-  );
-}
+const isEmptyRequired = (key: string, value: unknown): boolean =>
+  key === 'required' && Array.isArray(value) && value.length === 0;
 
 test('the JSON Schema has exactly the structure the TypeScript type is checked against', (t) => {
-  t.deepEqual(withoutAnnotations(schemaJson), withoutEmptyRequired(withoutAnnotations(structure)));
+  t.deepEqual(without(schemaJson, isAnnotation), without(without(structure, isAnnotation), isEmptyRequired));
 });
 
 test('every field of the schema carries a description for editors', (t) => {

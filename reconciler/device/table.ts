@@ -4,9 +4,9 @@
  * feature values with kernel defaults filled in), never a string compare: the
  * kernel prints "253:1" where the spec says "/dev/disk/by-id/...".
  */
-import { OWNED_UUID_PREFIX, TARGET_NAME } from '../kernel/adapter.js';
+import { OWNED_UUID_PREFIX } from '../kernel/adapter.js';
 import type { BlockDeviceInfo, DesiredTable, ObservedDevice, RemapTable } from '../kernel/adapter.js';
-import { DEFAULT_BLOCK_SIZE_SECTORS, DEFAULT_READ_RETRIES } from '../kernel/table.js';
+import { DEFAULT_BLOCK_SIZE_SECTORS, DEFAULT_READ_RETRIES, formatRemapTable } from '../kernel/table.js';
 import type { DeviceSpec } from '../spec/index.js';
 
 const SECTOR_BYTES = 512;
@@ -39,13 +39,16 @@ export function buildDesiredDevice(
   // The target maps whole blocks only (its constructor rejects a length that is
   // not a multiple of block_size), so a partial last block of the disk is left out.
   const lengthSectors = main.sizeSectors - (main.sizeSectors % blockSizeSectors);
-  const features = `4 block_size ${blockSizeSectors} read_retries ${spec.readRetries}`;
+  const table = formatRemapTable({
+    startSector: 0,
+    lengthSectors,
+    mainDevice: spec.mainDevice,
+    spareDevice: spec.spareDevice,
+    blockSizeSectors,
+    readRetries: spec.readRetries,
+  });
   return {
-    table: {
-      name: spec.name,
-      uuid: ownedUuid(spec.name),
-      table: `0 ${lengthSectors} ${TARGET_NAME} ${spec.mainDevice} ${spec.spareDevice} ${features}`,
-    },
+    table: { name: spec.name, uuid: ownedUuid(spec.name), table },
     geometry: {
       lengthSectors,
       mainDevice: main.majorMinor,

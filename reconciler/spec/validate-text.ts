@@ -10,7 +10,7 @@ import { normalizeManifest } from './normalize.js';
 import { schemaValidator } from './schema.js';
 import { schemaDiagnostics } from './schema-messages.js';
 import type { DeviceSpec, Diagnostic } from './types.js';
-import { DEFAULT_YAML_LIMITS, parseYaml } from './yaml-source.js';
+import { DEFAULT_YAML_LIMITS, parseYaml, positionOfOffset } from './yaml-source.js';
 import type { SourceDocument, YamlLimits } from './yaml-source.js';
 
 /** A document that passed every check of its own. */
@@ -97,14 +97,12 @@ function wholeFileProblem(file: string, text: string): Diagnostic | undefined {
     return fileError(file, DiagnosticCode.emptyFile, 'file contains only whitespace');
   const nul = text.indexOf('\0');
   if (nul !== -1) {
-    const before = text.slice(0, nul);
     return {
       severity: 'error',
       code: DiagnosticCode.binaryContent,
       message: 'file contains a NUL character: it looks like binary data, not a YAML spec',
       file,
-      line: before.split('\n').length,
-      column: nul - before.lastIndexOf('\n'),
+      ...positionOfOffset(text, nul),
     };
   }
   return undefined;

@@ -291,7 +291,8 @@ function isLexerControlToken(token: string): boolean {
   return token === '\x02' || token === '\x1f' || token === '\x18';
 }
 
-function positionOfOffset(text: string, offset: number): Position {
+/** Line and column (in UTF-16 units, as the yaml library counts) of a string offset. */
+export function positionOfOffset(text: string, offset: number): Position {
   const before = text.slice(0, offset);
   return { line: before.split('\n').length, column: offset - before.lastIndexOf('\n') };
 }

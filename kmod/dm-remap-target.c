@@ -186,10 +186,15 @@ static void remap_end_move(struct remap_c *rc)
 		queue_work(rc->wq, &rc->worker);
 }
 
-/* Fill sectors [from, to) of block_buf from main; zero what cannot be read. */
+/*
+ * Fill sectors [from, to) of block_buf from main; zero what cannot be read.
+ * The retry goes one logical block of main at a time (a 4Kn disk refuses
+ * smaller reads); from and to are aligned to it, as every bio is.
+ */
 static void read_rest_of_block(struct remap_c *rc, u64 block, unsigned int from,
 			       unsigned int to)
 {
+	unsigned int step = bdev_logical_block_size(rc->main_dev->bdev) >> SECTOR_SHIFT;
 	sector_t base = block_start(rc, block);
 	unsigned int s;
 
@@ -198,12 +203,12 @@ static void read_rest_of_block(struct remap_c *rc, u64 block, unsigned int from,
 	if (!remap_sync_io(rc, rc->main_dev, REQ_OP_READ, base + from, to - from,
 			   rc->block_buf + from * SECTOR_SIZE))
 		return;
-	for (s = from; s < to; s++) {
+	for (s = from; s < to; s += step) {
 		void *dst = rc->block_buf + s * SECTOR_SIZE;
 
-		if (remap_sync_io(rc, rc->main_dev, REQ_OP_READ, base + s, 1, dst)) {
-			memset(dst, 0, SECTOR_SIZE);
-			atomic64_inc(&rc->lost_sectors);
+		if (remap_sync_io(rc, rc->main_dev, REQ_OP_READ, base + s, step, dst)) {
+			memset(dst, 0, step * SECTOR_SIZE);
+			atomic64_add(step, &rc->lost_sectors);
 			DMWARN("%s: sector %llu unreadable while moving block %llu: zeroed",
 			       rc->main_dev->name, (unsigned long long)(base + s),
 			       block);

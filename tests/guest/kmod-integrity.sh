@@ -138,4 +138,25 @@ cmp /tmp/expected /dev/mapper/r2 || fail "phase 5: device content differs from e
 assert_eq "phase 5: remapped" 260 "$(status_field r2 remapped)"
 assert_eq "phase 5: lost_sectors" 0 "$(status_field r2 lost_sectors)"
 kmod_log "phase 5 (flakey error_writes): 8 MiB identical, 260 blocks remapped"
+dm_remove r2
+dm_remove flaky
+
+# --- phase 6: a main disk with 4 KiB logical sectors -------------------------
+# Block 0 = sectors 0..31 (block_size 32), its second 4 KiB sector (8..15)
+# unreadable. Moving it retries main one 4 KiB sector at a time: only 8..15
+# are zeroed, the three readable ones keep their data.
+main3="$(make_loop 8 4096)"
+spare3="$(make_loop 8)"
+size3="$(sectors_of "$main3")"
+dd if=/tmp/a of="$main3" bs=1M count=8 oflag=direct status=none
+dm_create lower3 "$(error_table "$main3")"
+dm_create r3 "0 $size3 remap /dev/mapper/lower3 $spare3 2 block_size 32"
+set_errors lower3 "$main3" 8:8
+dmsetup message r3 0 remap 0
+dd if=/tmp/a of=/tmp/expected bs=1M count=8 status=none
+zero_expected 8 8
+cmp /tmp/expected /dev/mapper/r3 || fail "phase 6: device content differs from expected"
+assert_eq "phase 6: remapped" 1 "$(status_field r3 remapped)"
+assert_eq "phase 6: lost_sectors" 8 "$(status_field r3 lost_sectors)"
+kmod_log "phase 6 (4 KiB logical sectors): only the unreadable sector zeroed"
 kmod_log "PASS"

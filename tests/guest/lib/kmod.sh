@@ -31,12 +31,13 @@ expect_failure() {
 	fi
 }
 
-# A loop device over a fresh zeroed file of SIZE_MB in /tmp; prints its path.
-make_loop() { # SIZE_MB
+# A loop device over a fresh zeroed file of SIZE_MB in /tmp, with logical
+# sectors of SECTOR_BYTES (default 512); prints its path.
+make_loop() { # SIZE_MB [SECTOR_BYTES]
 	local file dev
 	file="$(mktemp /tmp/kmod-loop.XXXXXX)"
 	truncate -s "${1}M" "$file"
-	dev="$(losetup --find --show "$file")"
+	dev="$(losetup --find --show --sector-size "${2:-512}" "$file")"
 	KMOD_LOOPS+=("$dev")
 	echo "$dev"
 }

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { checkAcrossSpecs } from './cross-spec-rules.js';
 import type { DeviceIdentityOf } from './cross-spec-rules.js';
 import { decodeSpecBytes } from './decode.js';
-import { compareDiagnostics, DiagnosticCode } from './diagnostics.js';
+import { compareDiagnostics, DiagnosticCode, isError } from './diagnostics.js';
 import { classifyEntryName } from './file-names.js';
 import { insecurePermissionProblem } from './permissions.js';
 import type { Diagnostic, FileResult, LoadOptions, LoadResult } from './types.js';
@@ -72,7 +72,7 @@ export async function loadSpecs(paths: string[], options: LoadOptions = {}): Pro
     ...outcomes.flatMap((o) => o.diagnostics),
     ...crossSpec.diagnostics,
   ];
-  const filesWithErrors = new Set(allDiagnostics.filter((d) => d.severity === 'error').map((d) => d.file));
+  const filesWithErrors = new Set(allDiagnostics.filter(isError).map((d) => d.file));
 
   const files: FileResult[] = [
     ...outcomes.map((outcome): FileResult => ({
@@ -121,7 +121,7 @@ async function loadDirectory(
   // Byte order, like systemd, so the order never depends on the locale.
   names.sort(byteOrder);
   // An insecure directory taints every file in it: anyone who can write it can swap a file.
-  const inheritedErrors = dirProblems.filter((d) => d.severity === 'error');
+  const inheritedErrors = dirProblems.filter(isError);
 
   for (const name of names) {
     const file = path.join(dir, name);

@@ -3,7 +3,7 @@
  * document alone. Pure (no I/O), so the reconciler, the CLI and the tests
  * share it; rules across files live in cross-spec-rules.ts.
  */
-import { DiagnosticCode } from './diagnostics.js';
+import { DiagnosticCode, isError } from './diagnostics.js';
 import { documentDiagnostics } from './document-rules.js';
 import type { FieldPositions } from './document-rules.js';
 import { normalizeManifest } from './normalize.js';
@@ -86,7 +86,7 @@ function checkDocument(
     spareDevice: document.locate(['spec', 'spareDevice']),
   };
   const diagnostics = documentDiagnostics({ file, spec, at });
-  const valid = !diagnostics.some((d) => d.severity === 'error');
+  const valid = !diagnostics.some(isError);
   return valid ? { document: { spec, at }, diagnostics } : { diagnostics };
 }
 

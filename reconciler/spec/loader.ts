@@ -8,7 +8,7 @@ import { constants as fsConstants } from 'node:fs';
 import type { Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { checkAcrossSpecs } from './cross-spec-rules.js';
+import { checkAcrossSpecs, normalizedPathIdentity } from './cross-spec-rules.js';
 import type { DeviceIdentityOf } from './cross-spec-rules.js';
 import { decodeSpecBytes } from './decode.js';
 import { compareDiagnostics, DiagnosticCode, isError } from './diagnostics.js';
@@ -279,7 +279,7 @@ async function resolveDeviceIdentities(documents: readonly CheckedDocument[]): P
       identities.set(devicePath, await deviceIdentity(devicePath));
     }),
   );
-  return (devicePath) => identities.get(devicePath) ?? `path:${path.posix.normalize(devicePath)}`;
+  return (devicePath) => identities.get(devicePath) ?? pathIdentity(devicePath);
 }
 
 async function deviceIdentity(devicePath: string): Promise<string> {
@@ -288,8 +288,12 @@ async function deviceIdentity(devicePath: string): Promise<string> {
     if (stats.isBlockDevice()) return `block:${stats.rdev}`;
     return `path:${await fs.realpath(devicePath)}`;
   } catch {
-    return `path:${path.posix.normalize(devicePath)}`;
+    return pathIdentity(devicePath);
   }
+}
+
+function pathIdentity(devicePath: string): string {
+  return `path:${normalizedPathIdentity(devicePath)}`;
 }
 
 function ioError(file: string, message: string): Diagnostic {

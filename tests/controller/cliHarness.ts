@@ -12,6 +12,7 @@ import { runCli } from '../../reconciler/cli/program.js';
 import { command as planCommand } from '../../reconciler/cli/commands/plan.js';
 import { command as applyCommand } from '../../reconciler/cli/commands/apply.js';
 import { command as runCommand } from '../../reconciler/cli/commands/run.js';
+import { readSimState, writeSimState } from '../../reconciler/controller/simStateFile.js';
 import type { SimDeviceState, SimState } from '../../reconciler/controller/simStateFile.js';
 
 export interface CliRun {
@@ -77,12 +78,12 @@ export class CliWorld {
     await fs.rename(temporary, file);
   }
 
-  async writeKernel(state: SimState): Promise<void> {
-    await fs.writeFile(this.simFile, JSON.stringify(state, null, 2));
+  writeKernel(state: SimState): Promise<void> {
+    return writeSimState(this.simFile, state);
   }
 
-  async kernel(): Promise<SimState> {
-    return JSON.parse(await fs.readFile(this.simFile, 'utf8')) as SimState;
+  kernel(): Promise<SimState> {
+    return readSimState(this.simFile);
   }
 
   async device(name: string): Promise<SimDeviceState | undefined> {

@@ -118,7 +118,7 @@ export function planDevice(name: string, input: PlanInput): DevicePlan {
   const spec = input.specs.find((candidate) => candidate.name === name);
   const observed = input.observation.devices.find((device) => device.name === name);
   const owned = observed?.owned === true ? observed : undefined;
-  const heldBy = invalidFileHolding(name, input, owned !== undefined);
+  const heldBy = invalidFileHolding(name, input, owned !== undefined && spec === undefined);
   const result = (operations: Operation[]): DevicePlan => ({
     name,
     operations,
@@ -150,17 +150,16 @@ export function planDevice(name: string, input: PlanInput): DevicePlan {
 
 /**
  * The invalid file that freezes `name`, if any: one that declared it, one its
- * last good spec came from, or — for a device already in the kernel — an
- * invalid file whose declared names could not be read at all, since it might
- * be the one declaring this device.
+ * last good spec came from, or — for a device in the kernel that no valid spec
+ * declares — an invalid file whose declared names could not be read at all,
+ * since it might be the one declaring this device.
  */
-function invalidFileHolding(name: string, input: PlanInput, present: boolean): string | undefined {
+function invalidFileHolding(name: string, input: PlanInput, presentUndeclared: boolean): string | undefined {
   const invalid = input.files.filter((file) => file.status === 'invalid');
   const lastGoodFile = input.lastGood.get(name)?.source.file;
   const declaring = invalid.find((file) => file.devices.includes(name) || file.file === lastGoodFile);
   if (declaring) return declaring.file;
-  const stillDeclared = input.specs.some((spec) => spec.name === name);
-  if (present && !stillDeclared) return invalid.find((file) => file.devices.length === 0)?.file;
+  if (presentUndeclared) return invalid.find((file) => file.devices.length === 0)?.file;
   return undefined;
 }
 

@@ -114,9 +114,12 @@ export function provideKernelEffects(
         await step('suspend', name);
       }),
 
-      resumeDevice: effect(async ({ name }, signal) => {
+      resumeDevice: effect(async ({ name, operation }, signal) => {
         const device = await find(name, signal);
         if (!device || (!device.suspended && !device.hasInactiveTable)) return;
+        // Only a reload resumes into an inactive table. One that appeared since a
+        // plan to just resume may predate the spec: the next plan drops it first.
+        if (operation.kind === 'resume' && device.hasInactiveTable) return;
         await session.resume(name, signal);
         await step('resume', name);
       }),

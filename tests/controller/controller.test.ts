@@ -15,6 +15,10 @@ import {
 } from './simWorld.js';
 import { deviceSpec } from './builders.js';
 import type { Controller } from '../../reconciler/controller/controller.js';
+import { createActor, waitFor } from 'xstate';
+import { provideKernelEffects } from '../../reconciler/controller/effects.js';
+import { KernelSession } from '../../reconciler/controller/kernelSession.js';
+import type { DevicePlan } from '../../reconciler/controller/plan.js';
 
 const TIMEOUT_MS = 5_000;
 
@@ -349,4 +353,33 @@ test('an effect never acts on a device that turned foreign under it', async (t) 
   const { reports } = await converge(newController(kernel, specs));
   t.like(reports[0], { name: 'a', state: 'failed.refused' });
   t.is(mutations(kernel), 0);
+});
+
+test('a plan to resume never swaps in an inactive table that appeared after it was made', async (t) => {
+  const kernel = newKernel(['a']);
+  const spec = deviceSpec('a');
+  await kernel.create({ name: 'a', uuid: 'DMREMAP-a', table: tableOf('a') });
+  await kernel.load({ name: 'a', uuid: 'DMREMAP-a', table: tableOf('a', 7) });
+  await kernel.suspend('a');
+  const plans: DevicePlan[] = [
+    {
+      name: 'a',
+      operations: [{ kind: 'resume', reason: 'planned before the load' }],
+      present: true,
+      declared: true,
+    },
+  ];
+  const machine = provideKernelEffects(
+    new KernelSession(kernel),
+    () => Promise.resolve(plans.shift() ?? { name: 'a', operations: [], present: true, declared: true }),
+    { timeoutMs: TIMEOUT_MS },
+  );
+  const actor = createActor(machine, { input: { name: spec.name } });
+  actor.start();
+  await waitFor(actor, (snapshot) => snapshot.hasTag('settled'), { timeout: TIMEOUT_MS });
+  actor.stop();
+  const device = (await kernel.observe()).devices[0];
+  t.like(device, { suspended: true, hasInactiveTable: true });
+  t.is(device?.remap?.table.readRetries, 3);
+  t.is(kernel.calls.resume, 0);
 });

@@ -6,9 +6,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { watchConfigDir } from '../../reconciler/controller/watch.js';
 import { classifyEntryName } from '../../reconciler/spec/index.js';
 
-const DEBOUNCE_MS = 150;
+/**
+ * Wide margins: chokidar reports a written file only after polling its size,
+ * and on a loaded machine that poll can land more than 150 ms after the other
+ * events of the same save, which split one burst in two.
+ */
+const DEBOUNCE_MS = 500;
 /** Longer than the debounce plus chokidar's write-finish check. */
-const SETTLE_MS = 700;
+const SETTLE_MS = 2_000;
 
 async function watchedDir(t: { teardown(fn: () => Promise<void>): void }) {
   const dir = await mkdtemp(path.join(tmpdir(), 'dm-remap-watch-'));

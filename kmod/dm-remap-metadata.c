@@ -17,6 +17,7 @@
  * holding its slot, in copy A (with a preflush, which also makes the data
  * already written to the slot durable) and then in copy B, each with FUA: one
  * copy is whole at any moment, and the n-th remap costs the same as the first.
+ * A remap that fills its sector also writes the next one with no entries.
  *
  * Every sector carries its own CRC32 and the sequence number of the update
  * that wrote it; the format id (random, chosen at format time) ties table
@@ -560,6 +561,14 @@ int remap_meta_append(struct remap_c *rc, u64 first_slot, const u64 *blocks,
 	if (WARN_ON(first_slot != rc->next_slot || !count ||
 		    count > REMAP_BATCH_MAX))
 		return -EINVAL;
+	/*
+	 * A batch that fills its last sector also writes the next one, empty:
+	 * the table then always ends in a sector that is not full, so a sector
+	 * a failed append left in one copy is never read as part of it.
+	 */
+	if (!((first_slot + count) % REMAP_ENTRIES_PER_SECTOR) &&
+	    last + 1 < rc->layout.table_sectors)
+		n++;
 
 	memcpy(rc->meta_buf, rc->tail, SECTOR_SIZE);
 	memset(rc->meta_buf + SECTOR_SIZE, 0, (n - 1) * SECTOR_SIZE);

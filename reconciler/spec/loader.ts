@@ -162,7 +162,7 @@ async function loadFile(
     });
   }
 
-  const bytes = await readBounded(file, context.maxFileBytes, outcome.diagnostics);
+  const bytes = await readBounded(file, stats, context.maxFileBytes, outcome.diagnostics);
   if (bytes === undefined) return outcome;
   const decoded = decodeSpecBytes(file, bytes);
   if (decoded.diagnostic) {
@@ -176,9 +176,14 @@ async function loadFile(
   return outcome;
 }
 
-/** Reads at most maxBytes (+1 to detect more): a file that grows after stat cannot exhaust memory. */
+/**
+ * Reads at most maxBytes (+1 to detect more): a file that grows after stat cannot exhaust memory.
+ * Only the file whose ownership and mode were checked (`checked`) is read: a file swapped in between
+ * the check and the open (through a symlink into a directory someone else can write) is refused.
+ */
 async function readBounded(
   file: string,
+  checked: Stats,
   maxBytes: number,
   diagnostics: Diagnostic[],
 ): Promise<Uint8Array | undefined> {
@@ -195,6 +200,10 @@ async function readBounded(
     const opened = await handle.stat();
     if (!opened.isFile()) {
       diagnostics.push(ioError(file, 'is no longer a regular file'));
+      return undefined;
+    }
+    if (opened.dev !== checked.dev || opened.ino !== checked.ino) {
+      diagnostics.push(ioError(file, 'was replaced while being read; not used (run again)'));
       return undefined;
     }
     const size = opened.size;

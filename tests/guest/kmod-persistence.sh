@@ -24,7 +24,6 @@ create_remap() {
 write_phase() {
 	# A used spare from an earlier run would make this phase meaningless.
 	dd if=/dev/zero of="$DISK_spare" bs=1M count=1 oflag=direct status=none
-	dd if=/dev/zero of="$DISK_spare" bs=512 seek=8 count=1 oflag=direct status=none
 	dd if=/dev/urandom of=/tmp/a bs=1M count=64 status=none
 	dd if=/dev/urandom of=/tmp/b bs=1M count=64 status=none
 	dm_create lower "$(error_table "$DISK_main")"

@@ -34,7 +34,8 @@ export interface PlanInput {
   options: PlanOptions;
 }
 
-export type RefusalCode = 'foreignName' | 'mainDeviceChanged' | 'wouldStrandData' | 'unexpectedTable';
+export type RefusalCode =
+  'foreignName' | 'mainDeviceChanged' | 'wouldStrandData' | 'spareFormatted' | 'unexpectedTable';
 
 /** Operations that change the kernel. */
 export type ActionOperation =
@@ -273,6 +274,20 @@ function refuseChange(
       kind: 'refuse',
       code: 'wouldStrandData',
       reason: `changing ${strands.join(' and ')} would strand ${held} on the current spare`,
+    };
+  }
+  // The spare records the main length and block size it was formatted for, and the target refuses
+  // any other table on it: on the same spare such a reload can only fail, so it is refused here with
+  // its reason rather than retried forever. (A new, blank spare is formatted for the new geometry.)
+  const reformats = changes.filter((change) => change === 'length' || change === 'blockSize');
+  if (reformats.length > 0 && !changes.includes('spareDevice')) {
+    return {
+      kind: 'refuse',
+      code: 'spareFormatted',
+      reason:
+        `changing ${reformats.join(' and ')} needs the spare formatted anew: it records the main ` +
+        'length and block size it serves (a migration: remove the device, then clear the metadata ' +
+        'at the start of the spare, or declare a new blank spare)',
     };
   }
   return undefined;

@@ -148,14 +148,37 @@ test('a change of main device is refused even with an empty spare', (t) => {
   t.like(planDevice('a', { ...world, specs }).operations[0], { kind: 'refuse', code: 'mainDeviceChanged' });
 });
 
-test('a grown main device is reloaded with the new length', (t) => {
+function withMainGrown() {
   const world = new FakeObservation().spec('a').ownedDevice('a').build();
   world.blockDevices.set('/dev/disk/by-id/a-main', {
     path: '/dev/disk/by-id/a-main',
     majorMinor: world.observation.devices[0]?.remap?.table.mainDevice ?? '',
     sizeSectors: MAIN_SECTORS * 2,
   });
-  t.like(planDevice('a', world).operations[0], { kind: 'reload', changes: ['length'] });
+  return world;
+}
+
+test('a grown main device is refused on the same spare: the spare is formatted for the old length', (t) => {
+  const [operation] = planDevice('a', withMainGrown()).operations;
+  t.like(operation, { kind: 'refuse', code: 'spareFormatted' });
+  t.regex(operation?.reason ?? '', /changing length needs the spare formatted anew/);
+});
+
+test('a grown main device with a new blank spare is reloaded with the new length', (t) => {
+  const world = withMainGrown();
+  const newSpare = '/dev/disk/by-id/new-spare';
+  world.blockDevices.set(newSpare, { path: newSpare, majorMinor: '9:9', sizeSectors: 4096 });
+  const specs = world.specs.map((spec) => ({ ...spec, spareDevice: newSpare }));
+  t.like(planDevice('a', { ...world, specs }).operations[0], {
+    kind: 'reload',
+    changes: ['length', 'spareDevice'],
+  });
+});
+
+test('a new block size on the same spare is refused even while it holds nothing', (t) => {
+  const world = new FakeObservation().spec('a').ownedDevice('a').build();
+  const specs = world.specs.map((spec) => ({ ...spec, blockSizeBytes: 8192 }));
+  t.like(planDevice('a', { ...world, specs }).operations[0], { kind: 'refuse', code: 'spareFormatted' });
 });
 
 test('an owned device whose table is not a remap target is refused, not rewritten', (t) => {

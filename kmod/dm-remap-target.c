@@ -920,7 +920,8 @@ static int parse_range(unsigned int argc, char **argv, u64 limit, u64 *first,
 		return -EINVAL;
 	if (argc > 2 && kstrtou64(argv[2], 10, count))
 		return -EINVAL;
-	if (argc > 3 || *first >= limit)
+	/* A zero count would wrap the inclusive range end used by the listings. */
+	if (argc > 3 || *first >= limit || !*count)
 		return -EINVAL;
 	*count = min(*count, limit - *first);
 	return 0;

@@ -71,6 +71,13 @@ remapped="$(status_field r remapped)"
 assert_eq "list_remaps lines" "$remapped" "$(dmsetup message r 0 list_remaps | wc -l)"
 assert_eq "list_remaps 1000 10" "$(seq 1000 1009 | tr '\n' ' ')" \
 	"$(dmsetup message r 0 list_remaps 1000 10 | cut -d' ' -f1 | tr '\n' ' ')"
+# A zero count is refused, not read as "everything" (the range end would wrap).
+for message in "list_remaps 0 0" "list_pending 5 0" "remap 5 0"; do
+	# shellcheck disable=SC2086 # the message is split into its words on purpose
+	if dmsetup message r 0 $message >/dev/null 2>&1; then
+		fail "message '$message' was accepted"
+	fi
+done
 cmp /tmp/expected /dev/mapper/r || fail "whole device differs after bulk remap"
 kmod_log "list_remaps returned all $remapped remaps"
 kmod_log "PASS"

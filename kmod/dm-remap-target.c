@@ -216,6 +216,41 @@ static void read_rest_of_block(struct remap_c *rc, u64 block, unsigned int from,
 	}
 }
 
+static void release_index(struct remap_c *rc, u64 first_block,
+			  unsigned int count)
+{
+	unsigned int i;
+
+	for (i = 0; i < count; i++)
+		xa_release(&rc->remaps, first_block + i);
+}
+
+/*
+ * Reserve the index entries of blocks about to be remapped, before their
+ * remap is persisted: a remap on the spare must always be in the index, so
+ * installing it afterwards must not need memory. Reserved entries read as
+ * absent. Caller holds remap_lock.
+ */
+static int reserve_index(struct remap_c *rc, u64 first_block,
+			 unsigned int count)
+{
+	unsigned int i;
+	int r;
+
+	for (i = 0; i < count; i++) {
+		r = xa_reserve(&rc->remaps, first_block + i, GFP_NOIO);
+		if (r) {
+			release_index(rc, first_block, i);
+			atomic64_add(count, &rc->remap_failures);
+			DMERR_LIMIT("remap index allocation failed for block %llu",
+				    first_block + i);
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* Install remaps whose index entries reserve_index() reserved. */
 static void install_remaps(struct remap_c *rc, u64 first_block, u64 first_slot,
 			   unsigned int count)
 {
@@ -273,6 +308,9 @@ static int move_block(struct remap_c *rc, u64 block, unsigned int from,
 
 	if (!reserve_slots(rc, 1))
 		return -ENOSPC;
+	r = reserve_index(rc, block, 1);
+	if (r)
+		return r;
 	remap_begin_move(rc, block, block + 1);
 	read_rest_of_block(rc, block, 0, from);
 	read_rest_of_block(rc, block, to, rc->block_sectors);
@@ -294,6 +332,8 @@ static int move_block(struct remap_c *rc, u64 block, unsigned int from,
 		install_remaps(rc, block, slot, 1);
 		DMINFO("%s: block %llu remapped to spare slot %llu",
 		       rc->main_dev->name, block, slot);
+	} else {
+		release_index(rc, block, 1);
 	}
 	remap_end_move(rc);
 	return r;
@@ -967,6 +1007,9 @@ static int remap_proactive(struct remap_c *rc, u64 first, u64 count)
 			r = -ENOSPC;
 			goto unlock;
 		}
+		r = reserve_index(rc, block, run);
+		if (r)
+			goto unlock;
 		slot = rc->next_slot;
 		sectors = (sector_t)run << rc->block_shift;
 		remap_begin_move(rc, block, block + run);
@@ -990,6 +1033,8 @@ static int remap_proactive(struct remap_c *rc, u64 first, u64 count)
 		}
 		if (!r)
 			install_remaps(rc, block, slot, run);
+		else
+			release_index(rc, block, run);
 		remap_end_move(rc);
 		block += run;
 unlock:

@@ -35,7 +35,9 @@ die() {
 
 [[ $EUID -eq 0 ]] || die "run as root (sudo bash scripts/setup.sh): it installs Debian packages"
 [[ -r /etc/debian_version ]] || die "needs Debian 12 (apt, Debian's kernel packages)"
-command -v node >/dev/null || die "node (20 or newer) must be installed first"
+command -v node >/dev/null || die "Node.js 20 or newer must be installed first (Debian 12's own nodejs is 18)"
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+((node_major >= 20)) || die "Node.js 20 or newer is needed, found $(node --version)"
 export DEBIAN_FRONTEND=noninteractive
 
 step "apt-get update"

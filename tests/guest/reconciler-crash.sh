@@ -39,9 +39,13 @@ write_spec a "$MAIN_A" "$SPARE_A" "readRetries: 3" "removalPolicy: Delete"
 crash_after create
 converge table_has a "read_retries 3"
 
+# Each reload must change the table, or no reload happens and the daemon
+# never reaches the step it should pause after: every step gets its own
+# readRetries value, all different from the 3 the device was created with.
+retries=3
 for crash_step in load suspend resume; do
   step "crash in a reload, right after $crash_step"
-  retries=$((RANDOM % 8 + 4))
+  retries=$((retries + 1))
   write_spec a "$MAIN_A" "$SPARE_A" "readRetries: $retries" "removalPolicy: Delete"
   crash_after "$crash_step"
   converge table_has a "read_retries $retries"

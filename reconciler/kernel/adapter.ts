@@ -97,6 +97,18 @@ export interface BlockDeviceInfo {
   /** "major:minor", the form device-mapper prints in tables. */
   majorMinor: string;
   sizeSectors: number;
+  /** The disk's stable identity (kernel/disk-identity.ts); absent when it has none (a loop device). */
+  identity?: DiskIdentity;
+}
+
+/** Who a disk is, whatever name it got at this boot. */
+export interface DiskIdentity {
+  /** Where it was read, e.g. "/sys/dev/block/8:0/device/wwid". */
+  source: string;
+  /** The identity, e.g. "naa.5000c500a1b2c3d4" or "virtio-main-part1". */
+  value: string;
+  /** What the table's `main_id` carries for it: 1 to 63 characters, no whitespace. */
+  mainId: string;
 }
 
 /** A failure of one kernel operation, attributed to one device where it can be. */

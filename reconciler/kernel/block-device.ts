@@ -1,12 +1,15 @@
 /**
  * Resolves a block device path to what device-mapper will print for it:
  * "major:minor" from the device number (stat follows symlinks such as
- * /dev/disk/by-id/...), and the size in 512-byte sectors from sysfs.
+ * /dev/disk/by-id/...), the size in 512-byte sectors from sysfs, and the
+ * disk's stable identity (disk-identity.ts), the main_id's source.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 
 import { KernelError } from './adapter.js';
 import type { BlockDeviceInfo } from './adapter.js';
+import { resolveDiskIdentity } from './disk-identity.js';
+import type { IdentityFs } from './disk-identity.js';
 import { abortedError } from './errors.js';
 
 /** Linux's dev_t layout (MAJOR()/MINOR() in glibc's sysmacros.h): 12+ bits of major, 20 bits of minor, split. */
@@ -16,14 +19,14 @@ export function splitDeviceNumber(rdev: bigint): { major: number; minor: number 
   return { major: Number(major), minor: Number(minor) };
 }
 
-export interface BlockDeviceFs {
+export interface BlockDeviceFs extends IdentityFs {
   stat(path: string): Promise<{ isBlockDevice(): boolean; rdev: bigint }>;
-  readFile(path: string): Promise<string>;
 }
 
 const nodeFs: BlockDeviceFs = {
   stat: (path) => stat(path, { bigint: true }),
   readFile: (path) => readFile(path, 'utf8'),
+  realpath: (path) => realpath(path),
 };
 
 export async function inspectBlockDevice(
@@ -55,5 +58,7 @@ export async function inspectBlockDevice(
   if (!Number.isSafeInteger(sizeSectors)) {
     throw new KernelError(`${sizeFile} holds "${sizeText.trim()}"`, 'inspectBlockDevice', path);
   }
-  return { path, majorMinor: `${major}:${minor}`, sizeSectors };
+  const majorMinor = `${major}:${minor}`;
+  const identity = await resolveDiskIdentity(majorMinor, signal, fs);
+  return { path, majorMinor, sizeSectors, ...(identity ? { identity } : {}) };
 }

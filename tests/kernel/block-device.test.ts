@@ -39,6 +39,9 @@ function fakeFs(files: Record<string, string>, devices: Record<string, bigint | 
       const content = files[path];
       return content === undefined ? Promise.reject(new Error(`ENOENT: ${path}`)) : Promise.resolve(content);
     },
+    realpath(path) {
+      return Promise.resolve(path);
+    },
   };
 }
 
@@ -48,6 +51,18 @@ test('a block device reports major:minor and its sysfs size in sectors', async (
     path: '/dev/disk/by-id/x',
     majorMinor: '259:1',
     sizeSectors: 2097152,
+  });
+});
+
+test('a disk with a stable identity in sysfs reports it, with the main_id made from it', async (t) => {
+  const fs = fakeFs(
+    { '/sys/dev/block/259:1/size': '2097152\n', '/sys/dev/block/259:1/wwid': 'eui.0025388b11b1d1e4\n' },
+    { '/dev/disk/by-id/x': makedev(259, 1) },
+  );
+  t.deepEqual((await inspectBlockDevice('/dev/disk/by-id/x', undefined, fs))?.identity, {
+    source: '/sys/dev/block/259:1/wwid',
+    value: 'eui.0025388b11b1d1e4',
+    mainId: 'eui.0025388b11b1d1e4',
   });
 });
 

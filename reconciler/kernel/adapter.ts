@@ -111,6 +111,28 @@ export interface DiskIdentity {
   mainId: string;
 }
 
+/** The superblock fields of a formatted spare the reconciler uses (kmod/README.md, "On-disk format"). */
+export interface SpareSuperblock {
+  version: number;
+  blockSectors: number;
+  mainSectors: number;
+  spareSectors: number;
+  sequence: number;
+  /** The `main_id` the spare was formatted with; '' when that table gave none. */
+  mainId: string;
+}
+
+/**
+ * What a spare's metadata superblocks say, read from user space before a
+ * device is created: blank (both copies all zero: the module formats it),
+ * formatted, or unknown (unreadable, corrupt, not dm-remap, or a newer format:
+ * the module decides, and refuses what it cannot trust).
+ */
+export type SpareMetadata =
+  | { state: 'blank' }
+  | { state: 'formatted'; superblock: SpareSuperblock }
+  | { state: 'unknown'; reason: string };
+
 /** A failure of one kernel operation, attributed to one device where it can be. */
 export class KernelError extends Error {
   override name = 'KernelError';

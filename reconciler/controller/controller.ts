@@ -277,6 +277,7 @@ export class Controller {
       lastGood: this.lastGood.snapshot(),
       observation: world.observation,
       blockDevices: world.blockDevices,
+      spareMetadata: world.spareMetadata,
       options: { prune: this.options.prune },
     };
   }

@@ -6,7 +6,13 @@
  * therefore bumps an epoch, and a caller joins an observation in flight only
  * when it was started in the current epoch.
  */
-import type { BlockDeviceInfo, DesiredTable, KernelAdapter, KernelObservation } from '../kernel/adapter.js';
+import type {
+  BlockDeviceInfo,
+  DesiredTable,
+  KernelAdapter,
+  KernelObservation,
+  SpareMetadata,
+} from '../kernel/adapter.js';
 
 export class KernelSession {
   private epoch = 0;
@@ -27,6 +33,10 @@ export class KernelSession {
 
   inspectBlockDevice(path: string, signal?: AbortSignal): Promise<BlockDeviceInfo | undefined> {
     return this.kernel.inspectBlockDevice(path, signal);
+  }
+
+  readSpareMetadata(path: string, signal?: AbortSignal): Promise<SpareMetadata> {
+    return this.kernel.readSpareMetadata(path, signal);
   }
 
   loadModule(signal?: AbortSignal): Promise<void> {

@@ -10,7 +10,13 @@
  * removes its device only by policy or `--prune`, and an open device is never
  * removed.
  */
-import type { BlockDeviceInfo, DesiredTable, KernelObservation, ObservedDevice } from '../kernel/adapter.js';
+import type {
+  BlockDeviceInfo,
+  DesiredTable,
+  KernelObservation,
+  ObservedDevice,
+  SpareMetadata,
+} from '../kernel/adapter.js';
 import { MODULE_NAME } from '../kernel/adapter.js';
 import type { DeviceSpec, FileResult } from '../spec/index.js';
 import { buildDesiredDevice, diffLiveTable, spareHoldsData } from '../device/table.js';
@@ -31,6 +37,8 @@ export interface PlanInput {
   observation: KernelObservation;
   /** Backing devices of every spec, keyed by the path the spec names; undefined = does not exist. */
   blockDevices: ReadonlyMap<string, BlockDeviceInfo | undefined>;
+  /** What the superblocks of spares say, keyed by the path the spec names; read for devices not yet live. */
+  spareMetadata: ReadonlyMap<string, SpareMetadata>;
   options: PlanOptions;
 }
 

@@ -1,15 +1,18 @@
 /**
- * Reads what the planner needs: the kernel (one batched observation) and the
- * backing block devices the specs name. Only the devices being planned are
- * inspected, so one device's reconcile does not stat every disk.
+ * Reads what the planner needs: the kernel (one batched observation), the
+ * backing block devices the specs name, and — for devices not live yet, whose
+ * table must pick a main_id — what their spares' superblocks say. Only the
+ * devices being planned are inspected, so one device's reconcile does not
+ * stat every disk, and a running device's spare is never read.
  */
-import type { BlockDeviceInfo, KernelObservation } from '../kernel/adapter.js';
+import type { BlockDeviceInfo, KernelObservation, SpareMetadata } from '../kernel/adapter.js';
 import type { DeviceSpec } from '../spec/index.js';
 import type { KernelSession } from './kernelSession.js';
 
 export interface ObservedWorld {
   observation: KernelObservation;
   blockDevices: Map<string, BlockDeviceInfo | undefined>;
+  spareMetadata: Map<string, SpareMetadata>;
 }
 
 export async function observeWorld(
@@ -23,5 +26,17 @@ export async function observeWorld(
     Promise.all(paths.map((path) => session.inspectBlockDevice(path, signal))),
   ]);
   const blockDevices = new Map(paths.map((path, index) => [path, infos[index]] as const));
-  return { observation, blockDevices };
+  const live = new Set(
+    observation.devices.filter((device) => device.owned && device.hasLiveTable).map((device) => device.name),
+  );
+  const spares = [
+    ...new Set(
+      specs
+        .filter((spec) => !live.has(spec.name) && blockDevices.get(spec.spareDevice) !== undefined)
+        .map((spec) => spec.spareDevice),
+    ),
+  ];
+  const metadata = await Promise.all(spares.map((path) => session.readSpareMetadata(path, signal)));
+  const spareMetadata = new Map(spares.map((path, index) => [path, metadata[index]!] as const));
+  return { observation, blockDevices, spareMetadata };
 }

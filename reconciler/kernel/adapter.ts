@@ -152,6 +152,8 @@ export interface KernelAdapter {
   observe(signal?: AbortSignal): Promise<KernelObservation>;
   /** Resolve a block device path (following symlinks); undefined when it does not exist. */
   inspectBlockDevice(path: string, signal?: AbortSignal): Promise<BlockDeviceInfo | undefined>;
+  /** Read the dm-remap superblocks at the start of a spare (never writes; never opens it exclusively). */
+  readSpareMetadata(path: string, signal?: AbortSignal): Promise<SpareMetadata>;
   /** Load the target module if it is not loaded (idempotent). */
   loadModule(signal?: AbortSignal): Promise<void>;
   /**

@@ -13,6 +13,8 @@ const ERRNO_TEXTS: readonly (readonly [RegExp, string])[] = [
   [/Device does not exist|No such device\b/i, 'ENXIO'],
   [/File exists/i, 'EEXIST'],
   [/Invalid argument/i, 'EINVAL'],
+  // EILSEQ: the remap target's verdict on a spare whose metadata is corrupt or foreign.
+  [/Invalid or incomplete multibyte or wide character/i, 'EILSEQ'],
   [/Operation not permitted|Permission denied/i, 'EPERM'],
   [/Cannot allocate memory/i, 'ENOMEM'],
   [/not found in directory|Module .* not found/i, 'ENOENT'],

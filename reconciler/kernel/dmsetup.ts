@@ -18,9 +18,11 @@ import type {
   KernelAdapter,
   KernelObservation,
   ObservedDevice,
+  SpareMetadata,
   TableLine,
 } from './adapter.js';
 import { inspectBlockDevice } from './block-device.js';
+import { readSpareMetadata } from './spare-superblock.js';
 import { deviceQueues } from './device-queues.js';
 import type { DeviceQueues } from './device-queues.js';
 import type { ItemOutcome, Scheduler } from './coalesce.js';
@@ -108,6 +110,10 @@ export class DmsetupKernel implements KernelAdapter {
 
   inspectBlockDevice(path: string, signal?: AbortSignal): Promise<BlockDeviceInfo | undefined> {
     return inspectBlockDevice(path, signal);
+  }
+
+  readSpareMetadata(path: string, signal?: AbortSignal): Promise<SpareMetadata> {
+    return readSpareMetadata(path, signal);
   }
 
   async loadModule(signal?: AbortSignal): Promise<void> {

@@ -10,6 +10,7 @@ import { abortedError, timedOutError } from './errors.js';
 export type SimulatedOperation =
   | 'observe'
   | 'inspectBlockDevice'
+  | 'readSpareMetadata'
   | 'loadModule'
   | 'create'
   | 'load'

@@ -7,9 +7,11 @@
  * state, open counts (explicit opens plus tables stacked on a device), EBUSY
  * on remove while open, ENXIO for unknown devices and missing backing devices,
  * EINVAL for bad tables, the `remap` target unavailable until the module is
- * loaded, tables printed with major:minor. Test hooks add block devices,
- * foreign devices, remapped blocks, failures on demand (see FaultPlan) and
- * count calls: one count per process the real adapter would run for a batch.
+ * loaded, tables printed with major:minor, and the module's superblock on
+ * each spare (simulated-spare.ts). Test hooks add block devices (with a disk
+ * identity if wanted), foreign devices, remapped blocks, spare bytes,
+ * failures on demand (see FaultPlan) and count calls: one count per process
+ * the real adapter would run for a batch.
  */
 import { KernelError, MODULE_NAME, TARGET_NAME } from './adapter.js';
 import type {
@@ -19,8 +21,10 @@ import type {
   KernelObservation,
   ObservedDevice,
   RemapStatus,
+  SpareMetadata,
   TableLine,
 } from './adapter.js';
+import { identityFrom, mainIdOf } from './disk-identity.js';
 import { deviceQueues } from './device-queues.js';
 import type { DeviceQueues } from './device-queues.js';
 import type { ItemOutcome, Scheduler } from './coalesce.js';
@@ -33,6 +37,7 @@ import {
 } from './errors.js';
 import { FaultPlan } from './simulated-faults.js';
 import type { CrashStep, FaultSpec, SimulatedOperation } from './simulated-faults.js';
+import { SimulatedSpares } from './simulated-spare.js';
 import { constructTable } from './simulated-targets.js';
 import type { SimulatedBlockDevice } from './simulated-targets.js';
 import { formatRemapStatus, parseRemapStatus } from './status.js';
@@ -62,13 +67,6 @@ export interface SimulatedKernelOptions {
 /** A function the test installs to answer `dmsetup message` for remap devices. */
 export type MessageHandler = (name: string, args: readonly string[]) => string;
 
-/** The identity the module records in a spare's superblock and checks on every later table. */
-interface SpareFormat {
-  mainSectors: number;
-  blockSectors: number;
-  mainId: string;
-}
-
 interface SimDevice {
   name: string;
   uuid: string;
@@ -91,6 +89,7 @@ export class SimulatedKernel implements KernelAdapter {
   readonly calls: CallCounts = {
     observe: 0,
     inspectBlockDevice: 0,
+    readSpareMetadata: 0,
     loadModule: 0,
     create: 0,
     load: 0,
@@ -105,8 +104,10 @@ export class SimulatedKernel implements KernelAdapter {
 
   private readonly devices = new Map<string, SimDevice>();
   private readonly blockDevices = new Map<string, SimulatedBlockDevice>();
-  /** What the module wrote on each spare ("M:m") the first time a remap table using it went live. */
-  private readonly spareFormats = new Map<string, SpareFormat>();
+  /** The identity sysfs would show per disk ("M:m"), as disk-identity.ts composes it; none for most. */
+  private readonly identities = new Map<string, string>();
+  /** The superblocks the module wrote on each spare ("M:m") the first time a remap table using it went live. */
+  private readonly spares = new SimulatedSpares();
   private nextLoopMinor = 0;
   private nextDmMinor = 0;
   private moduleLoaded: boolean;
@@ -129,11 +130,16 @@ export class SimulatedKernel implements KernelAdapter {
 
   // ---- test hooks -------------------------------------------------------
 
-  /** Register a backing block device (a disk or loop device) at `path`. */
+  /**
+   * Register a backing block device (a disk or loop device) at `path`, with
+   * the stable identity its sysfs would show (e.g. "naa.5000c50000000001";
+   * none, like a loop device, when omitted).
+   */
   addBlockDevice(
     path: string,
     sizeSectors: number,
     majorMinor?: { major: number; minor: number },
+    identity?: string,
   ): BlockDeviceInfo {
     const device = {
       major: majorMinor?.major ?? LOOP_MAJOR,
@@ -141,7 +147,29 @@ export class SimulatedKernel implements KernelAdapter {
       sizeSectors,
     };
     this.blockDevices.set(path, device);
-    return { path, majorMinor: `${device.major}:${device.minor}`, sizeSectors };
+    if (identity !== undefined) this.identities.set(`${device.major}:${device.minor}`, identity);
+    return this.blockDeviceInfo(path, device);
+  }
+
+  /** Make `path` a symlink to the device at `target` (re-pointing it if it exists): udev names, /run/disks/... */
+  linkBlockDevice(path: string, target: string): void {
+    const device = this.blockDevices.get(target);
+    if (!device) throw new Error(`simulated block device ${target} does not exist`);
+    this.blockDevices.set(path, device);
+  }
+
+  /** Write raw bytes into the first 8 KiB of a block device (a damaged or pre-formatted spare). */
+  writeBlockDevice(path: string, offset: number, bytes: Uint8Array): void {
+    const device = this.resolve(path);
+    if (!device) throw new Error(`simulated block device ${path} does not exist`);
+    this.spares.write(`${device.major}:${device.minor}`, offset, bytes);
+  }
+
+  /** The first 8 KiB of a block device as the simulator holds them (all zero unless written). */
+  blockDeviceHeader(path: string): Uint8Array {
+    const device = this.resolve(path);
+    if (!device) throw new Error(`simulated block device ${path} does not exist`);
+    return this.spares.header(`${device.major}:${device.minor}`);
   }
 
   /** Make `path` vanish (a disk unplugged); tables already loaded keep their reference. */
@@ -232,7 +260,15 @@ export class SimulatedKernel implements KernelAdapter {
     await this.faults.enter('inspectBlockDevice', path, signal);
     this.calls.inspectBlockDevice += 1;
     const device = this.resolve(path);
-    return device && { path, majorMinor: `${device.major}:${device.minor}`, sizeSectors: device.sizeSectors };
+    return device && this.blockDeviceInfo(path, device);
+  }
+
+  async readSpareMetadata(path: string, signal?: AbortSignal): Promise<SpareMetadata> {
+    await this.faults.enter('readSpareMetadata', path, signal);
+    this.calls.readSpareMetadata += 1;
+    const device = this.resolve(path);
+    if (!device) return { state: 'unknown', reason: `cannot read ${path}: no such device` };
+    return this.spares.metadata(`${device.major}:${device.minor}`);
   }
 
   async loadModule(signal?: AbortSignal): Promise<void> {
@@ -374,7 +410,7 @@ export class SimulatedKernel implements KernelAdapter {
       const hadRemap = device.live?.[0]?.targetType === TARGET_NAME;
       device.live = device.inactive;
       delete device.inactive;
-      this.recordSpareFormat(device.live);
+      this.formatSpare(device.live);
       if (!hadRemap) device.remapStatus = this.freshRemapStatus(device.live);
       else device.remapStatus.spareBlocksTotal = this.freshRemapStatus(device.live).spareBlocksTotal;
       device.suspended = false;
@@ -404,28 +440,17 @@ export class SimulatedKernel implements KernelAdapter {
             ),
         );
         if (user) throw refuse('Spare device is in use by another device', 'EBUSY');
-        const format = this.spareFormats.get(spare);
-        if (!format) return;
-        if (format.mainSectors !== remap.lengthSectors)
-          throw refuse('Spare belongs to a main device of another size');
-        if (format.blockSectors !== remap.blockSizeSectors)
-          throw refuse('Spare was formatted with another block_size');
-        if (format.mainId !== (remap.mainId ?? '')) throw refuse('Spare belongs to another main_id');
+        this.spares.check(spare, remap, this.resolve(spare)?.sizeSectors ?? 0, refuse);
       },
     );
   }
 
   /** The module formats a blank spare when its first table goes live (preresume). */
-  private recordSpareFormat(table: readonly TableLine[]): void {
+  private formatSpare(table: readonly TableLine[]): void {
     const line = table.length === 1 && table[0]?.targetType === TARGET_NAME ? table[0] : undefined;
     if (!line) return;
     const remap = parseRemapTable(line);
-    if (this.spareFormats.has(remap.spareDevice)) return;
-    this.spareFormats.set(remap.spareDevice, {
-      mainSectors: remap.lengthSectors,
-      blockSectors: remap.blockSizeSectors,
-      mainId: remap.mainId ?? '',
-    });
+    this.spares.formatIfBlank(remap.spareDevice, remap, this.resolve(remap.spareDevice)?.sizeSectors ?? 0);
   }
 
   private observeDevice(device: SimDevice): ObservedDevice {
@@ -479,6 +504,23 @@ export class SimulatedKernel implements KernelAdapter {
       return device && this.asBlockDevice(device);
     }
     return [...this.blockDevices.values()].find((device) => device.major === major && device.minor === minor);
+  }
+
+  private blockDeviceInfo(path: string, device: SimulatedBlockDevice): BlockDeviceInfo {
+    const majorMinor = `${device.major}:${device.minor}`;
+    const info: BlockDeviceInfo = { path, majorMinor, sizeSectors: device.sizeSectors };
+    // A device-mapper device's identity is its dm UUID (sysfs dm/uuid), as on a real kernel.
+    const dm = device.major === DM_MAJOR ? this.deviceByMinor(device.minor) : undefined;
+    const value = dm ? identityFrom('dm/uuid', dm.uuid) : this.identities.get(majorMinor);
+    if (value !== undefined) {
+      const source = `/sys/dev/block/${majorMinor}/${dm ? 'dm/uuid' : '(simulated)'}`;
+      info.identity = { source, value, mainId: mainIdOf(value) };
+    }
+    return info;
+  }
+
+  private deviceByMinor(minor: number): SimDevice | undefined {
+    return [...this.devices.values()].find((candidate) => candidate.minor === minor);
   }
 
   private asBlockDevice(device: SimDevice): SimulatedBlockDevice {

@@ -29,6 +29,21 @@ function ownedTable(
     : `0 ${length} linear ${main.path} 0`;
 }
 
+/** A remap table for `main` on `spare` with main_id `mainId` (none when undefined). */
+function remapTable(main: BlockDeviceInfo, spare: BlockDeviceInfo, mainId?: string): string {
+  const features =
+    mainId === undefined
+      ? '4 block_size 8 read_retries 3'
+      : `6 block_size 8 read_retries 3 main_id ${mainId}`;
+  return `0 ${SIZE} ${TARGET_NAME} ${main.path} ${spare.path} ${features}`;
+}
+
+/** Create `name` with `table`, then remove it: what stays behind is the spare's format. */
+async function formatSpare(fixture: ContractFixture, name: string, table: string): Promise<void> {
+  await fixture.kernel.create({ name, uuid: owned(name), table });
+  await fixture.kernel.remove(name);
+}
+
 /**
  * A second, different table for the same device, as a reload would load.
  * For remap only read_retries changes: the module refuses a spare formatted
@@ -492,6 +507,109 @@ export const contractCases: ContractCase[] = [
         await fixture.kernel.inspectBlockDevice('/dev/dm-remap-contract-no-such-device'),
         undefined,
       );
+    },
+  },
+  {
+    name: 'readSpareMetadata: a new spare is blank; once a remap table went live it shows what it was formatted for',
+    needsRemap: true,
+    async run(fixture) {
+      const { main, spare } = await backing(fixture);
+      assert.deepEqual(await fixture.kernel.readSpareMetadata(spare.path), { state: 'blank' });
+      const name = fixture.uniqueName('format');
+      await fixture.kernel.create({
+        name,
+        uuid: owned(name),
+        table: remapTable(main, spare, 'contract-disk.1'),
+      });
+      assert.equal((await mustFind(fixture, name)).remap?.table.mainId, 'contract-disk.1');
+      const metadata = await fixture.kernel.readSpareMetadata(spare.path);
+      assert.equal(metadata.state, 'formatted');
+      assert.deepEqual(metadata.state === 'formatted' && { ...metadata.superblock, sequence: 0 }, {
+        version: 1,
+        blockSectors: 8,
+        mainSectors: SIZE,
+        spareSectors: spare.sizeSectors,
+        sequence: 0,
+        mainId: 'contract-disk.1',
+      });
+    },
+  },
+  {
+    name: 'a spare formatted with a main_id refuses a table with another main_id, or with none (EINVAL)',
+    needsRemap: true,
+    async run(fixture) {
+      const { main, spare } = await backing(fixture);
+      await formatSpare(fixture, fixture.uniqueName('owner'), remapTable(main, spare, 'disk-a'));
+      const name = fixture.uniqueName('other');
+      for (const mainId of ['disk-b', undefined]) {
+        await rejectsWith(
+          fixture.kernel.create({ name, uuid: owned(name), table: remapTable(main, spare, mainId) }),
+          'EINVAL',
+          name,
+        );
+        assert.equal(await find(fixture, name), undefined);
+      }
+      await fixture.kernel.create({ name, uuid: owned(name), table: remapTable(main, spare, 'disk-a') });
+      assert.equal((await mustFind(fixture, name)).hasLiveTable, true);
+    },
+  },
+  {
+    name: 'a spare formatted without main_id keeps taking tables without one and refuses one that gives one',
+    needsRemap: true,
+    async run(fixture) {
+      const { main, spare } = await backing(fixture);
+      await formatSpare(fixture, fixture.uniqueName('legacy'), remapTable(main, spare));
+      assert.deepEqual(
+        await fixture.kernel
+          .readSpareMetadata(spare.path)
+          .then((m) => m.state === 'formatted' && m.superblock.mainId),
+        '',
+      );
+      const name = fixture.uniqueName('again');
+      await rejectsWith(
+        fixture.kernel.create({ name, uuid: owned(name), table: remapTable(main, spare, 'disk-a') }),
+        'EINVAL',
+        name,
+      );
+      await fixture.kernel.create({ name, uuid: owned(name), table: remapTable(main, spare) });
+      assert.equal((await mustFind(fixture, name)).remap?.table.mainId, undefined);
+    },
+  },
+  {
+    name: 'a spare whose two superblocks are damaged reads as unknown and is refused with EILSEQ, left as it was',
+    needsRemap: true,
+    async run(fixture) {
+      const { main, spare } = await backing(fixture);
+      await formatSpare(fixture, fixture.uniqueName('damaged'), remapTable(main, spare, 'disk-a'));
+      const garbage = new Uint8Array(64).fill(0xa5);
+      await fixture.writeBlockDevice(spare, 96, garbage);
+      await fixture.writeBlockDevice(spare, 4096 + 96, garbage);
+      const metadata = await fixture.kernel.readSpareMetadata(spare.path);
+      assert.equal(metadata.state, 'unknown');
+      assert.match(
+        metadata.state === 'unknown' ? metadata.reason : '',
+        /checksum mismatch.*checksum mismatch/,
+      );
+      const name = fixture.uniqueName('refused');
+      await rejectsWith(
+        fixture.kernel.create({ name, uuid: owned(name), table: remapTable(main, spare, 'disk-a') }),
+        'EILSEQ',
+        name,
+      );
+      assert.deepEqual(await fixture.kernel.readSpareMetadata(spare.path), metadata);
+    },
+  },
+  {
+    name: 'inspectBlockDevice reports a device-mapper device with its dm uuid as identity, a loop device with none',
+    async run(fixture) {
+      const disk = await fixture.blockDevice(SIZE);
+      assert.equal((await fixture.kernel.inspectBlockDevice(disk.path))?.identity, undefined);
+      const name = fixture.uniqueName('identity');
+      await fixture.createForeign(name, `TEST-${name}`, `0 ${SIZE} linear ${disk.path} 0`);
+      const info = await fixture.kernel.inspectBlockDevice(`/dev/mapper/${name}`);
+      assert.equal(info?.identity?.value, `dm-uuid-TEST-${name}`);
+      assert.equal(info?.identity?.mainId, `dm-uuid-TEST-${name}`);
+      assert.match(info?.identity?.source ?? '', /dm\/uuid$/);
     },
   },
   {

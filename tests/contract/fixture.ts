@@ -16,6 +16,8 @@ export interface ContractFixture {
   readonly remapAvailable: boolean;
   /** A fresh backing block device of `sizeSectors` sectors. */
   blockDevice(sizeSectors: number): Promise<BlockDeviceInfo>;
+  /** Write `bytes` at byte `offset` of a block device from blockDevice() (within its first 8 KiB), durably. */
+  writeBlockDevice(device: BlockDeviceInfo, offset: number, bytes: Uint8Array): Promise<void>;
   /** Hold `/dev/mapper/NAME` open until the returned function is called. */
   holdOpen(name: string): Promise<() => Promise<void>>;
   /** Create a device behind the adapter's back, as another tool would. */

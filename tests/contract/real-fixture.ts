@@ -59,6 +59,15 @@ export async function realFixture(options: RealFixtureOptions = {}): Promise<Con
       if (!info) throw new Error(`losetup made ${loop} but it does not exist`);
       return info;
     },
+    async writeBlockDevice(device, offset, bytes) {
+      const handle = await open(device.path, 'r+');
+      try {
+        await handle.write(bytes, 0, bytes.length, offset);
+        await handle.sync(); // on disk before a table load reads it with dm_io, past the page cache
+      } finally {
+        await handle.close();
+      }
+    },
     async holdOpen(name) {
       const row = await findRow(name);
       const handle = await open(`/dev/dm-${row.minor}`, 'r');

@@ -19,6 +19,10 @@ export async function simulatedFixture(options: SimulatedKernelOptions = {}): Pr
     blockDevice(sizeSectors) {
       return Promise.resolve(kernel.addBlockDevice(`/dev/simdisk${nextDisk++}`, sizeSectors));
     },
+    writeBlockDevice(device, offset, bytes) {
+      kernel.writeBlockDevice(device.path, offset, bytes);
+      return Promise.resolve();
+    },
     holdOpen(name) {
       const close = kernel.open(name);
       return Promise.resolve(() => {

@@ -8,6 +8,7 @@ import type {
   KernelObservation,
   ObservedDevice,
   RemapStatus,
+  SpareMetadata,
 } from '../../reconciler/kernel/adapter.js';
 import { OWNED_UUID_PREFIX } from '../../reconciler/kernel/adapter.js';
 import type { DeviceSpec, FileResult } from '../../reconciler/spec/index.js';
@@ -40,11 +41,12 @@ export class FakeObservation {
   private readonly lastGood = new Map<string, DeviceSpec>();
   private readonly devices: ObservedDevice[] = [];
   private readonly blockDevices = new Map<string, BlockDeviceInfo | undefined>();
+  private readonly spareMetadata = new Map<string, SpareMetadata>();
   private moduleLoaded = true;
   private prune = false;
   private nextMinor = 16;
 
-  /** Declare a valid spec, its file, and its backing devices (also recorded as last good). */
+  /** Declare a valid spec, its file, and its backing devices, the spare blank (also recorded as last good). */
   spec(name: string, overrides: Partial<DeviceSpec> = {}): this {
     const spec = deviceSpec(name, overrides);
     this.specs.push(spec);
@@ -52,6 +54,14 @@ export class FakeObservation {
     this.lastGood.set(name, spec);
     this.blockDevice(spec.mainDevice, MAIN_SECTORS);
     this.blockDevice(spec.spareDevice, MAIN_SECTORS / 8);
+    if (!this.spareMetadata.has(spec.spareDevice))
+      this.spareMetadata.set(spec.spareDevice, { state: 'blank' });
+    return this;
+  }
+
+  /** What the superblocks of the spare at `path` say. */
+  spare(path: string, metadata: SpareMetadata): this {
+    this.spareMetadata.set(path, metadata);
     return this;
   }
 
@@ -169,7 +179,10 @@ export class FakeObservation {
   }
 
   /** The planner's input; maps stay mutable so a test can adjust one detail after building. */
-  build(): PlanInput & { blockDevices: Map<string, BlockDeviceInfo | undefined> } {
+  build(): PlanInput & {
+    blockDevices: Map<string, BlockDeviceInfo | undefined>;
+    spareMetadata: Map<string, SpareMetadata>;
+  } {
     const observation: KernelObservation = { moduleLoaded: this.moduleLoaded, devices: [...this.devices] };
     return {
       specs: [...this.specs],
@@ -177,6 +190,7 @@ export class FakeObservation {
       lastGood: new Map(this.lastGood),
       observation,
       blockDevices: new Map(this.blockDevices),
+      spareMetadata: new Map(this.spareMetadata),
       options: { prune: this.prune },
     };
   }

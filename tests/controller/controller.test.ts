@@ -264,6 +264,7 @@ const FAULT_SCENARIOS: Record<
 > = {
   observe: nothingToArrange,
   inspectBlockDevice: nothingToArrange,
+  readSpareMetadata: nothingToArrange,
   loadModule: nothingToArrange,
   create: nothingToArrange,
   load: driftA,
@@ -304,7 +305,13 @@ for (const [operation, arrange] of Object.entries(FAULT_SCENARIOS)) {
       specs.set('b');
       await arrange(kernel, specs);
       const device =
-        operation === 'inspectBlockDevice' ? deviceSpec('a').mainDevice : global ? undefined : 'a';
+        operation === 'inspectBlockDevice'
+          ? deviceSpec('a').mainDevice
+          : operation === 'readSpareMetadata'
+            ? deviceSpec('a').spareDevice
+            : global
+              ? undefined
+              : 'a';
       kernel.failNext(operation as SimulatedOperation, {
         ...(device === undefined ? {} : { device }),
         ...(mode === 'hangs' ? { hang: true } : { code: 'EIO' }),

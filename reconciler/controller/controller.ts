@@ -364,6 +364,10 @@ class TransitionLog {
       this.log.log(level, `${report.state}${why}`, meta);
     } else {
       this.log.info(`${report.state}: ${operation?.reason ?? ''}`, meta);
+      // What the operator should know about an action that still goes ahead (e.g. no main_id protection).
+      if (operation && 'warning' in operation && operation.warning !== undefined) {
+        this.log.warn(`${report.state}: ${operation.warning}`, meta);
+      }
     }
   }
 }

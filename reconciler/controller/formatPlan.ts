@@ -27,6 +27,9 @@ const VERB_WIDTH = 15;
 export function formatOperation(operation: Operation): string[] {
   const lines = [`  ${MARKERS[operation.kind]} ${operation.kind.padEnd(VERB_WIDTH)}${operation.reason}`];
   if ('table' in operation) lines.push(`    ${' '.repeat(VERB_WIDTH)}table: ${operation.table.table}`);
+  if ('warning' in operation && operation.warning !== undefined) {
+    lines.push(`    ${' '.repeat(VERB_WIDTH)}warning: ${operation.warning}`);
+  }
   return lines;
 }
 

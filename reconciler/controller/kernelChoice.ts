@@ -30,6 +30,10 @@ async function openSimulated(file: string): Promise<OpenedKernel> {
   const kernel = await simulatedKernelFrom(state);
   return {
     adapter: kernel,
-    close: async () => writeSimState(file, simStateOf(await kernel.observe(), state)),
+    close: async () =>
+      writeSimState(
+        file,
+        simStateOf(await kernel.observe(), state, (path) => kernel.blockDeviceHeader(path)),
+      ),
   };
 }

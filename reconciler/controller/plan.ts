@@ -19,6 +19,7 @@ import type {
 } from '../kernel/adapter.js';
 import { MODULE_NAME } from '../kernel/adapter.js';
 import type { DeviceSpec, FileResult } from '../spec/index.js';
+import { decideMainId } from '../device/main-id.js';
 import { buildDesiredDevice, diffLiveTable, spareHoldsData } from '../device/table.js';
 import type { TableDifference } from '../device/table.js';
 
@@ -43,15 +44,20 @@ export interface PlanInput {
 }
 
 export type RefusalCode =
-  'foreignName' | 'mainDeviceChanged' | 'wouldStrandData' | 'spareFormatted' | 'unexpectedTable';
+  | 'foreignName'
+  | 'mainDeviceChanged'
+  | 'wouldStrandData'
+  | 'spareFormatted'
+  | 'spareOfAnotherMain'
+  | 'unexpectedTable';
 
 /** Operations that change the kernel. */
 export type ActionOperation =
   | { kind: 'loadModule'; reason: string }
-  | { kind: 'create'; table: DesiredTable; reason: string }
-  | { kind: 'completeCreate'; table: DesiredTable; reason: string }
+  | { kind: 'create'; table: DesiredTable; reason: string; warning?: string }
+  | { kind: 'completeCreate'; table: DesiredTable; reason: string; warning?: string }
   | { kind: 'rollbackCreate'; reason: string }
-  | { kind: 'reload'; table: DesiredTable; changes: TableDifference[]; reason: string }
+  | { kind: 'reload'; table: DesiredTable; changes: TableDifference[]; reason: string; warning?: string }
   | { kind: 'resume'; reason: string }
   | { kind: 'clearInactive'; reason: string }
   | { kind: 'remove'; reason: string };
@@ -220,29 +226,66 @@ function planActiveDevice(
     const reason = `waiting for ${missing.filter(Boolean).join(' and ')} to appear`;
     return [...operations, { kind: 'wait', reason }];
   }
-  const desired = buildDesiredDevice(spec, main, spare);
   const moduleNeeded: Operation[] = input.observation.moduleLoaded
     ? []
     : [{ kind: 'loadModule', reason: `the ${MODULE_NAME} module is not loaded` }];
 
-  if (!owned) {
-    return [
-      ...moduleNeeded,
-      { kind: 'create', table: desired.table, reason: 'declared but not present in the kernel' },
-    ];
-  }
-  if (!owned.hasLiveTable) {
+  if (!owned?.hasLiveTable) {
+    const decision = decideMainIdFor(spec, main, spare, input);
+    if (decision.kind === 'refuse') return [decision.refusal];
+    const { table } = buildDesiredDevice(spec, main, spare, decision.mainId);
+    if (!owned) {
+      const reason = 'declared but not present in the kernel';
+      return [...moduleNeeded, { kind: 'create', table, reason, ...decision.warning }];
+    }
     const left = owned.hasInactiveTable ? 'an inactive table only' : 'no table';
     const reason = `half-created device (${left}), left by an interrupted create`;
-    return [...moduleNeeded, { kind: 'completeCreate', table: desired.table, reason }];
+    return [...moduleNeeded, { kind: 'completeCreate', table, reason, ...decision.warning }];
   }
 
-  const changes = diffLiveTable(owned, desired.geometry);
+  // On its own spare a live table keeps the main_id it has: the spare was formatted with it.
+  const live = buildDesiredDevice(spec, main, spare, owned.remap?.table.mainId);
+  const changes = diffLiveTable(owned, live.geometry);
   if (changes.length === 0) return operations;
-  const refusal = refuseChange(owned, changes, desired.geometry.mainDevice);
+  const refusal = refuseChange(owned, changes, live.geometry.mainDevice);
   if (refusal) return [...operations, refusal];
   const reason = `live table differs from the spec (${changes.join(', ')})`;
-  return [...operations, { kind: 'reload', table: desired.table, changes, reason }];
+  if (!changes.includes('spareDevice')) {
+    return [...operations, { kind: 'reload', table: live.table, changes, reason }];
+  }
+  // A new spare is judged like the spare of a new device.
+  const decision = decideMainIdFor(spec, main, spare, input);
+  if (decision.kind === 'refuse') return [...operations, decision.refusal];
+  const { table } = buildDesiredDevice(spec, main, spare, decision.mainId);
+  return [...operations, { kind: 'reload', table, changes, reason, ...decision.warning }];
+}
+
+type PlannedMainId =
+  | { kind: 'pass'; mainId: string | undefined; warning: { warning?: string } }
+  | { kind: 'refuse'; refusal: NonActionOperation };
+
+/** The main_id for a table on a spare no live table of this device uses (device/main-id.ts). */
+function decideMainIdFor(
+  spec: DeviceSpec,
+  main: BlockDeviceInfo,
+  spare: BlockDeviceInfo,
+  input: PlanInput,
+): PlannedMainId {
+  const decision = decideMainId({
+    mainPath: spec.mainDevice,
+    sparePath: spec.spareDevice,
+    main,
+    spare,
+    metadata: input.spareMetadata.get(spec.spareDevice),
+  });
+  if (decision.kind === 'refuse') {
+    return {
+      kind: 'refuse',
+      refusal: { kind: 'refuse', code: 'spareOfAnotherMain', reason: decision.reason },
+    };
+  }
+  const warning = decision.warning === undefined ? {} : { warning: decision.warning };
+  return { kind: 'pass', mainId: decision.mainId, warning };
 }
 
 /** A reload interrupted by a crash leaves an inactive table, a suspended device, or both. */

@@ -17,6 +17,10 @@ export interface SimBlockDeviceState {
   sizeSectors: number;
   major: number;
   minor: number;
+  /** The stable identity sysfs would show (see SimulatedKernel.addBlockDevice); none when absent. */
+  identity?: string;
+  /** The device's first 8 KiB in base64 (a spare's superblocks), when not all zero. */
+  header?: string;
 }
 
 export interface SimDeviceState {
@@ -55,7 +59,10 @@ export async function simulatedKernelFrom(state: SimState): Promise<SimulatedKer
     batchWindowMs: 0,
   });
   for (const device of state.blockDevices) {
-    kernel.addBlockDevice(device.path, device.sizeSectors, { major: device.major, minor: device.minor });
+    const majorMinor = { major: device.major, minor: device.minor };
+    kernel.addBlockDevice(device.path, device.sizeSectors, majorMinor, device.identity);
+    if (device.header !== undefined)
+      kernel.writeBlockDevice(device.path, 0, Buffer.from(device.header, 'base64'));
   }
   for (const device of state.devices) {
     if (!isOwnedUuid(device.uuid)) kernel.addForeignDevice(device.name, device.uuid, device.table);
@@ -76,11 +83,25 @@ export async function simulatedKernelFrom(state: SimState): Promise<SimulatedKer
   return kernel;
 }
 
-/** The state an observation shows, keeping the block devices (which the kernel does not list) from `previous`. */
-export function simStateOf(observation: KernelObservation, previous: SimState): SimState {
+/**
+ * The state an observation shows, keeping the block devices (which the kernel
+ * does not list) from `previous` with their first bytes as `headerOf` reads
+ * them now (a spare the run formatted stays formatted).
+ */
+export function simStateOf(
+  observation: KernelObservation,
+  previous: SimState,
+  headerOf: (path: string) => Uint8Array,
+): SimState {
   const inactiveBefore = new Map(previous.devices.map((device) => [device.name, device.inactiveTable]));
   return {
     ...previous,
+    blockDevices: previous.blockDevices.map(({ header: _before, ...device }) => {
+      const header = headerOf(device.path);
+      return header.some((byte) => byte !== 0)
+        ? { ...device, header: Buffer.from(header).toString('base64') }
+        : device;
+    }),
     // Faults were armed for this run only; what is left of them is not carried over.
     faults: undefined,
     moduleLoaded: observation.moduleLoaded,

@@ -1,9 +1,10 @@
 /**
  * Reads what the planner needs: the kernel (one batched observation), the
- * backing block devices the specs name, and — for devices not live yet, whose
- * table must pick a main_id — what their spares' superblocks say. Only the
- * devices being planned are inspected, so one device's reconcile does not
- * stat every disk, and a running device's spare is never read.
+ * backing block devices the specs name, and what the superblocks say of each
+ * spare that a new table would open (a device not live yet, or one whose spec
+ * names another spare): its main_id must be chosen first. Only the devices
+ * being planned are inspected, so one device's reconcile does not stat every
+ * disk, and the spare a running device uses is never read.
  */
 import type { BlockDeviceInfo, KernelObservation, SpareMetadata } from '../kernel/adapter.js';
 import type { DeviceSpec } from '../spec/index.js';
@@ -26,13 +27,16 @@ export async function observeWorld(
     Promise.all(paths.map((path) => session.inspectBlockDevice(path, signal))),
   ]);
   const blockDevices = new Map(paths.map((path, index) => [path, infos[index]] as const));
-  const live = new Set(
-    observation.devices.filter((device) => device.owned && device.hasLiveTable).map((device) => device.name),
-  );
   const spares = [
     ...new Set(
       specs
-        .filter((spec) => !live.has(spec.name) && blockDevices.get(spec.spareDevice) !== undefined)
+        .filter((spec) => {
+          const spare = blockDevices.get(spec.spareDevice);
+          const device = observation.devices.find((candidate) => candidate.name === spec.name);
+          const liveSpare =
+            device?.owned && device.hasLiveTable ? device.remap?.table.spareDevice : undefined;
+          return spare !== undefined && spare.majorMinor !== liveSpare;
+        })
         .map((spec) => spec.spareDevice),
     ),
   ];

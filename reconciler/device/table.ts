@@ -18,6 +18,8 @@ export interface DesiredGeometry {
   spareDevice: string;
   blockSizeSectors: number;
   readRetries: number;
+  /** The `main_id` the table carries (main-id.ts decides it); not compared with the live table. */
+  mainId?: string;
 }
 
 export interface DesiredDevice {
@@ -29,11 +31,12 @@ export function ownedUuid(name: string): string {
   return `${OWNED_UUID_PREFIX}${name}`;
 }
 
-/** Build the table for `spec` from the backing devices as the kernel sees them. */
+/** Build the table for `spec` from the backing devices as the kernel sees them, with `mainId` if given. */
 export function buildDesiredDevice(
   spec: DeviceSpec,
   main: BlockDeviceInfo,
   spare: BlockDeviceInfo,
+  mainId?: string,
 ): DesiredDevice {
   const blockSizeSectors = spec.blockSizeBytes / SECTOR_BYTES;
   // The target maps whole blocks only (its constructor rejects a length that is
@@ -46,6 +49,7 @@ export function buildDesiredDevice(
     spareDevice: spec.spareDevice,
     blockSizeSectors,
     readRetries: spec.readRetries,
+    ...(mainId === undefined ? {} : { mainId }),
   });
   return {
     table: { name: spec.name, uuid: ownedUuid(spec.name), table },
@@ -55,6 +59,7 @@ export function buildDesiredDevice(
       spareDevice: spare.majorMinor,
       blockSizeSectors,
       readRetries: spec.readRetries,
+      ...(mainId === undefined ? {} : { mainId }),
     },
   };
 }
@@ -79,6 +84,8 @@ function diffRemapTable(live: RemapTable, desired: DesiredGeometry): TableDiffer
     differences.push('blockSize');
   }
   if ((live.readRetries ?? DEFAULT_READ_RETRIES) !== desired.readRetries) differences.push('readRetries');
+  // main_id is not compared: the spare's superblock fixes it, so a live table keeps its own (a device
+  // created before main_id was passed has none, and the module would refuse a reload that adds one).
   return differences;
 }
 

@@ -11,11 +11,11 @@ test('apply converges every declared device and leaves foreign devices alone', a
   t.is(run.stdout, 'ok   a: active\nok   b: active\n2 of 2 devices converged.\n');
   t.like(await world.device('a'), {
     uuid: 'DMREMAP-a',
-    table: `0 ${MAIN_SECTORS} remap 8:0 8:16 4 block_size 8 read_retries 3`,
+    table: `0 ${MAIN_SECTORS} remap 8:0 8:16 6 block_size 8 read_retries 3 main_id disk-a-main`,
     suspended: false,
   });
   t.like(await world.device('b'), {
-    table: `0 ${MAIN_SECTORS} remap 8:32 8:48 4 block_size 128 read_retries 6`,
+    table: `0 ${MAIN_SECTORS} remap 8:32 8:48 6 block_size 128 read_retries 6 main_id disk-b-main`,
   });
   t.like(await world.device('vg-root'), { uuid: 'LVM-root', table: '0 2048 zero' });
 });
@@ -107,4 +107,38 @@ test('bad flags are usage errors', async (t) => {
   t.is((await world.cli('apply', ...world.kernelArgs, '--timeout', 'soon')).status, 2);
   t.is((await world.cli('apply', ...world.kernelArgs, '--retries', '-1')).status, 2);
   t.is((await world.cli('apply', '--kernel', 'magic')).status, 2);
+});
+
+test('after two disks trade names, apply refuses the spare of one for the other and leaves it untouched', async (t) => {
+  const world = await CliWorld.create(t, ['a']);
+  const state = await world.kernel();
+  const [sda] = state.blockDevices;
+  if (!sda) return t.fail('no main disk');
+  const sdb = { path: '/dev/sdb', sizeSectors: MAIN_SECTORS, major: 8, minor: 64, identity: 'disk-other' };
+  state.blockDevices.push(sdb, { ...sda, path: '/run/disks/main' });
+  await world.writeKernel(state);
+  await world.writeSpec('a', ['mainDevice: /run/disks/main']);
+  t.is((await world.cli('apply', ...world.kernelArgs)).status, 0);
+  t.regex((await world.device('a'))?.table ?? '', / main_id disk-a-main$/);
+  await world.writeSpec('a', ['mainDevice: /run/disks/main', 'state: absent']);
+  t.is((await world.cli('apply', ...world.kernelArgs)).status, 0);
+
+  // The next boot: /run/disks/main now names the other disk of the same size.
+  const rebooted = await world.kernel();
+  const link = rebooted.blockDevices.find((device) => device.path === '/run/disks/main');
+  if (!link) return t.fail('no link');
+  Object.assign(link, { major: sdb.major, minor: sdb.minor, identity: sdb.identity });
+  await world.writeKernel(rebooted);
+  const spareBefore = rebooted.blockDevices.find((device) => device.path.endsWith('a-spare'))?.header;
+  t.truthy(spareBefore, 'the spare was formatted');
+  await world.writeSpec('a', ['mainDevice: /run/disks/main']);
+  const run = await world.cli('apply', ...world.kernelArgs);
+  t.is(run.status, 1);
+  t.regex(
+    run.stdout,
+    /^FAIL a: failed\.refused — the spare \/dev\/disk\/by-id\/a-spare \(8:16\) belongs to the main disk "disk-a-main", but the main device \/run\/disks\/main \(8:64\) is "disk-other"/m,
+  );
+  t.is(await world.device('a'), undefined);
+  const after = await world.kernel();
+  t.is(after.blockDevices.find((device) => device.path.endsWith('a-spare'))?.header, spareBefore);
 });

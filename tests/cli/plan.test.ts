@@ -15,7 +15,7 @@ test('pending changes: exit 2, each operation with its reason and table', async 
       'a:',
       '  + loadModule     the dm-remap module is not loaded',
       '  + create         declared but not present in the kernel',
-      `                   table: 0 ${MAIN_SECTORS} remap /dev/disk/by-id/a-main /dev/disk/by-id/a-spare 4 block_size 8 read_retries 5`,
+      `                   table: 0 ${MAIN_SECTORS} remap /dev/disk/by-id/a-main /dev/disk/by-id/a-spare 6 block_size 8 read_retries 5 main_id disk-a-main`,
       '',
       'Plan: 1 create, 1 loadModule.',
       '',
@@ -89,4 +89,18 @@ test('an invalid spec file: its device is held and plan exits 1', async (t) => {
   t.is(run.status, 1);
   t.regex(run.stdout, /= hold +spec file .*a\.yaml is invalid/);
   t.regex(run.stderr, /a\.yaml:\d+:\d+: error: /);
+});
+
+test('a main without a stable identity: the plan warns that the spare will not be tied to it', async (t) => {
+  const world = await CliWorld.create(t, ['a']);
+  const state = await world.kernel();
+  for (const device of state.blockDevices) delete device.identity;
+  await world.writeKernel(state);
+  await world.writeSpec('a');
+  const run = await world.cli('plan', ...world.kernelArgs);
+  t.is(run.status, 2, run.stderr);
+  t.regex(
+    run.stdout,
+    /read_retries 3\n {19}warning: the main device \/dev\/disk\/by-id\/a-main \(8:0\) has no stable identity in sysfs/,
+  );
 });

@@ -90,11 +90,11 @@ test('the daemon converges, follows config edits and SIGHUP, and stops on SIGTER
   t.is(await daemon.exited, 0);
   t.true(daemon.lines.some((line) => line.message === 'stopped'));
   t.like(await world.device('a'), {
-    table: '0 65536 remap 8:0 8:16 4 block_size 8 read_retries 9',
+    table: '0 65536 remap 8:0 8:16 6 block_size 8 read_retries 9 main_id disk-a-main',
     suspended: false,
   });
   t.like(await world.device('b'), {
-    table: '0 65536 remap 8:32 8:48 4 block_size 8 read_retries 4',
+    table: '0 65536 remap 8:32 8:48 6 block_size 8 read_retries 4 main_id disk-b-main',
     suspended: false,
   });
   t.like(await world.device('vg-root'), { uuid: 'LVM-root', table: '0 2048 zero' });
@@ -114,7 +114,7 @@ test('editor leftovers and an invalid save never change a running device', async
     daemon.lines.some((line) => line.device === 'a' && ['reload', 'remove'].includes(line.operation ?? '')),
   );
   t.like(await world.device('a'), {
-    table: '0 65536 remap 8:0 8:16 4 block_size 8 read_retries 3',
+    table: '0 65536 remap 8:0 8:16 6 block_size 8 read_retries 3 main_id disk-a-main',
     suspended: false,
   });
 });

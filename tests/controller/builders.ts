@@ -10,6 +10,7 @@ import type {
   RemapStatus,
   SpareMetadata,
 } from '../../reconciler/kernel/adapter.js';
+import { mainIdOf } from '../../reconciler/kernel/disk-identity.js';
 import { OWNED_UUID_PREFIX } from '../../reconciler/kernel/adapter.js';
 import type { DeviceSpec, FileResult } from '../../reconciler/spec/index.js';
 import type { PlanInput } from '../../reconciler/controller/plan.js';
@@ -18,6 +19,11 @@ import { deviceSpec } from '../helpers/specs.js';
 export { deviceSpec };
 
 export const MAIN_SECTORS = 2_097_152;
+
+/** The identity the builder gives the main disk of spec `name` (a by-id disk has one). */
+export function mainIdentityOf(name: string): string {
+  return `disk-${name}-main`;
+}
 
 export function remapStatus(overrides: Partial<RemapStatus> = {}): RemapStatus {
   return {
@@ -46,13 +52,16 @@ export class FakeObservation {
   private prune = false;
   private nextMinor = 16;
 
-  /** Declare a valid spec, its file, and its backing devices, the spare blank (also recorded as last good). */
+  /**
+   * Declare a valid spec, its file, and its backing devices (also recorded as
+   * last good): a main disk with an identity (mainIdentityOf) and a blank spare.
+   */
   spec(name: string, overrides: Partial<DeviceSpec> = {}): this {
     const spec = deviceSpec(name, overrides);
     this.specs.push(spec);
     this.files.push({ file: spec.source.file, status: 'valid', devices: [name] });
     this.lastGood.set(name, spec);
-    this.blockDevice(spec.mainDevice, MAIN_SECTORS);
+    this.blockDevice(spec.mainDevice, MAIN_SECTORS, mainIdentityOf(name));
     this.blockDevice(spec.spareDevice, MAIN_SECTORS / 8);
     if (!this.spareMetadata.has(spec.spareDevice))
       this.spareMetadata.set(spec.spareDevice, { state: 'blank' });
@@ -87,9 +96,18 @@ export class FakeObservation {
     return this;
   }
 
-  blockDevice(path: string, sizeSectors: number): this {
+  /** A block device at `path`, with the stable identity `identity` (none when omitted). */
+  blockDevice(path: string, sizeSectors: number, identity?: string): this {
     if (!this.blockDevices.get(path)) {
-      this.blockDevices.set(path, { path, majorMinor: `8:${this.nextMinor}`, sizeSectors });
+      const info: BlockDeviceInfo = { path, majorMinor: `8:${this.nextMinor}`, sizeSectors };
+      if (identity !== undefined) {
+        info.identity = {
+          source: `/sys/dev/block/${info.majorMinor}/device/wwid`,
+          value: identity,
+          mainId: mainIdOf(identity),
+        };
+      }
+      this.blockDevices.set(path, info);
       this.nextMinor += 16;
     }
     return this;

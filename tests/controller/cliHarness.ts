@@ -14,6 +14,7 @@ import { command as applyCommand } from '../../reconciler/cli/commands/apply.js'
 import { command as runCommand } from '../../reconciler/cli/commands/run.js';
 import { readSimState, writeSimState } from '../../reconciler/controller/simStateFile.js';
 import type { SimDeviceState, SimState } from '../../reconciler/controller/simStateFile.js';
+import { mainIdentityOf } from './builders.js';
 
 export interface CliRun {
   status: number;
@@ -30,7 +31,10 @@ export class CliWorld {
     readonly simFile: string,
   ) {}
 
-  /** A config dir and a simulated kernel holding the backing devices of `names` plus a foreign LVM device. */
+  /**
+   * A config dir and a simulated kernel holding the backing devices of `names`
+   * (mains with a stable identity, blank spares) plus a foreign LVM device.
+   */
   static async create(t: ExecutionContext, names: string[]): Promise<CliWorld> {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dm-remap-cli-'));
     t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
@@ -38,7 +42,13 @@ export class CliWorld {
     await fs.mkdir(configDir, { mode: 0o755 });
     const world = new CliWorld(dir, configDir, path.join(dir, 'kernel.json'));
     const blockDevices = names.flatMap((name, index) => [
-      { path: `/dev/disk/by-id/${name}-main`, sizeSectors: MAIN_SECTORS, major: 8, minor: index * 32 },
+      {
+        path: `/dev/disk/by-id/${name}-main`,
+        sizeSectors: MAIN_SECTORS,
+        major: 8,
+        minor: index * 32,
+        identity: mainIdentityOf(name),
+      },
       { path: `/dev/disk/by-id/${name}-spare`, sizeSectors: 8_192, major: 8, minor: index * 32 + 16 },
     ]);
     await world.writeKernel({

@@ -17,7 +17,7 @@ test('a plan reads as one block per device with a marker, the verb, the reason a
     [
       'a:',
       '  + create         declared but not present in the kernel',
-      `                   table: 0 ${MAIN_SECTORS} remap /dev/disk/by-id/a-main /dev/disk/by-id/a-spare 4 block_size 8 read_retries 3`,
+      `                   table: 0 ${MAIN_SECTORS} remap /dev/disk/by-id/a-main /dev/disk/by-id/a-spare 6 block_size 8 read_retries 3 main_id disk-a-main`,
       '',
       'c:',
       '  = orphan         no spec declares it and its removalPolicy is Retain; left untouched (use --prune to remove)',
@@ -25,6 +25,18 @@ test('a plan reads as one block per device with a marker, the verb, the reason a
       'Plan: 1 create, 1 orphan.',
       '',
     ].join('\n'),
+  );
+});
+
+test('a warning is printed under the operation it belongs to', (t) => {
+  const world = new FakeObservation()
+    .spec('a')
+    .spare('/dev/disk/by-id/a-spare', { state: 'unknown', reason: 'EIO' })
+    .build();
+  const text = formatPlan(plan(world));
+  t.regex(
+    text,
+    /\n {19}table: .* main_id disk-a-main\n {19}warning: cannot tell what the spare \/dev\/disk\/by-id\/a-spare \(8:32\) belongs to \(EIO\)/,
   );
 });
 

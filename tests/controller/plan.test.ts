@@ -20,7 +20,7 @@ test('a declared device missing from the kernel is created with the full table a
       table: {
         name: 'a',
         uuid: 'DMREMAP-a',
-        table: `0 ${MAIN_SECTORS} remap /dev/disk/by-id/a-main /dev/disk/by-id/a-spare 4 block_size 8 read_retries 3`,
+        table: `0 ${MAIN_SECTORS} remap /dev/disk/by-id/a-main /dev/disk/by-id/a-spare 6 block_size 8 read_retries 3 main_id disk-a-main`,
       },
     },
   ]);
@@ -36,7 +36,7 @@ test('block size and retries in the table follow the spec', (t) => {
   t.true(
     create !== undefined &&
       'table' in create &&
-      create.table.table.endsWith('4 block_size 128 read_retries 0'),
+      create.table.table.endsWith('6 block_size 128 read_retries 0 main_id disk-a-main'),
   );
 });
 
@@ -336,4 +336,101 @@ test('the table covers whole blocks only: a partial last block of the main devic
   });
   const [create] = planDevice('a', world).operations;
   t.true(create !== undefined && 'table' in create && create.table.table.startsWith('0 896 remap '));
+});
+
+/** A superblock as the spare of `mainId`'s device would hold it. */
+function formattedFor(mainId: string) {
+  return {
+    state: 'formatted' as const,
+    superblock: {
+      version: 1,
+      blockSectors: 8,
+      mainSectors: MAIN_SECTORS,
+      spareSectors: 4096,
+      sequence: 1,
+      mainId,
+    },
+  };
+}
+
+test('a spare formatted for another disk is refused before anything is done, even loading the module', (t) => {
+  const world = new FakeObservation()
+    .spec('a')
+    .spare('/dev/disk/by-id/a-spare', formattedFor('disk-b-main'))
+    .withoutModule()
+    .build();
+  const operations = planDevice('a', world).operations;
+  t.deepEqual(kinds(operations), ['refuse']);
+  t.like(operations[0], { code: 'spareOfAnotherMain' });
+  t.regex(
+    operations[0]?.reason ?? '',
+    /belongs to the main disk "disk-b-main", but the main device .* is "disk-a-main"/,
+  );
+});
+
+test('a spare formatted for this disk is reused with its main_id; a half-created device is completed alike', (t) => {
+  for (const build of [
+    (world: FakeObservation) => world,
+    (world: FakeObservation) => world.halfCreatedDevice('a', true),
+  ]) {
+    const world = build(
+      new FakeObservation().spec('a').spare('/dev/disk/by-id/a-spare', formattedFor('disk-a-main')),
+    );
+    const [operation] = planDevice('a', world.build()).operations;
+    t.true(
+      operation !== undefined &&
+        'table' in operation &&
+        operation.table.table.endsWith(' main_id disk-a-main'),
+    );
+    t.false(operation !== undefined && 'warning' in operation);
+  }
+});
+
+test('a reload carries the live main_id, even if the main now shows another identity', (t) => {
+  const world = new FakeObservation().spec('a').ownedDevice('a').build();
+  world.specs = world.specs.map((spec) => ({ ...spec, readRetries: 5 }));
+  const live = world.observation.devices[0]?.remap?.table;
+  if (!live) return t.fail('builder made no remap device');
+  live.mainId = 'recorded-at-format';
+  const [operation] = planDevice('a', world).operations;
+  t.like(operation, { kind: 'reload', changes: ['readRetries'] });
+  t.true(
+    operation !== undefined &&
+      'table' in operation &&
+      operation.table.table.endsWith(' main_id recorded-at-format'),
+  );
+});
+
+test('a new spare on a live device is judged like the spare of a new device', (t) => {
+  const refused = withSpareSwapped(0);
+  refused.spareMetadata.set('/dev/disk/by-id/new-spare', formattedFor('disk-z-main'));
+  t.like(planDevice('a', refused).operations[0], { kind: 'refuse', code: 'spareOfAnotherMain' });
+  const blank = withSpareSwapped(0);
+  blank.spareMetadata.set('/dev/disk/by-id/new-spare', { state: 'blank' });
+  const [operation] = planDevice('a', blank).operations;
+  t.like(operation, { kind: 'reload', changes: ['spareDevice'] });
+  // A device created before main_id was passed gets protection on a new blank spare.
+  t.true(
+    operation !== undefined && 'table' in operation && operation.table.table.endsWith(' main_id disk-a-main'),
+  );
+});
+
+test('a main without identity: created without main_id, and the operation says why', (t) => {
+  const world = new FakeObservation().spec('a').build();
+  world.blockDevices.set('/dev/disk/by-id/a-main', {
+    path: '/dev/loop0',
+    majorMinor: '7:0',
+    sizeSectors: MAIN_SECTORS,
+  });
+  const [operation] = planDevice('a', world).operations;
+  t.like(operation, { kind: 'create' });
+  t.true(
+    operation !== undefined &&
+      'table' in operation &&
+      operation.table.table.endsWith('4 block_size 8 read_retries 3'),
+  );
+  t.regex(
+    operation !== undefined && 'warning' in operation ? (operation.warning ?? '') : '',
+    /has no stable identity/,
+  );
 });

@@ -61,7 +61,7 @@ export function decideMainId(input: MainIdInput): MainIdDecision {
       warning:
         `the spare ${spareName} was formatted without a main_id (before dm-remap passed one, or for a ` +
         'main without identity): it keeps working, tied to its main by size and block size only, and is ' +
-        'not protected against disks trading names (README.md, "main_id")',
+        'not protected against disks trading names (README.md, "Which disk a spare belongs to")',
     };
   }
   if (recorded === resolved) return { kind: 'pass', mainId: recorded };

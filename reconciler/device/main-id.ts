@@ -74,6 +74,7 @@ export function decideMainId(input: MainIdInput): MainIdDecision {
     reason:
       `the spare ${spareName} belongs to the main disk "${recorded}", but the main device ${mainName} ` +
       `${actual}: ${input.mainPath} is not the disk this spare belongs to (disk names can change ` +
-      'between boots); point mainDevice at that disk, e.g. by its /dev/disk/by-id name',
+      "between boots); point mainDevice at that disk, or spareDevice at this disk's own spare, " +
+      'e.g. by /dev/disk/by-id names',
   };
 }

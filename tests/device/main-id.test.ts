@@ -48,8 +48,8 @@ test('spare formatted for another main: refused, naming both identities and both
     decision.kind === 'refuse' ? decision.reason : '',
     'the spare /dev/sdc (8:32) belongs to the main disk "naa.a", but the main device /run/disks/main (8:16) ' +
       'is "naa.b" (read from /sys/dev/block/8:16/device/wwid): /run/disks/main is not the disk this spare ' +
-      'belongs to (disk names can change between boots); point mainDevice at that disk, e.g. by its ' +
-      '/dev/disk/by-id name',
+      "belongs to (disk names can change between boots); point mainDevice at that disk, or spareDevice at this disk's " +
+      'own spare, e.g. by /dev/disk/by-id names',
   );
 });
 

@@ -18,7 +18,14 @@ source "$(dirname "$0")/lib.sh"
 
 # In-tree modules the guest loads (their dependencies are resolved below).
 # Every dm-* target (but dm-raid) ships so tests can stack flakey, delay etc.
-GUEST_MODULES=(loop virtio_pci virtio_blk 9p 9pnet_virtio ext4 crc32c_generic crc32c-intel libcrc32c)
+# null_blk (configured through configfs) and scsi_debug (with sd_mod, which
+# makes it a /dev/sdX) are the guest's request-based disks with injectable
+# errors: a real disk completes bios the blk-mq way, which no device-mapper
+# stack under main reproduces (tests/guest/lib/mains.sh).
+GUEST_MODULES=(
+	loop virtio_pci virtio_blk 9p 9pnet_virtio ext4 crc32c_generic crc32c-intel libcrc32c
+	configfs null_blk scsi_debug sd_mod
+)
 
 # Host programs copied with their libraries. GNU/util-linux versions on
 # purpose: busybox's dd silently ignores iflag=direct, which would make

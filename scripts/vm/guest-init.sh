@@ -33,6 +33,11 @@ mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 mount -t tmpfs -o mode=1777,size=50% tmpfs /tmp
 mount -t tmpfs -o mode=0755 tmpfs /run
 echo 60 >/proc/sys/kernel/hung_task_timeout_secs
+# No address space randomization for user processes: TCG keys its translated
+# code by virtual address, so with ASLR every exec maps ld.so and libc
+# elsewhere and translates them again. Tests start thousands of dd, cmp and
+# dmsetup processes: without ASLR each starts 4-5x faster (dd 44 -> 9 ms).
+echo 0 >/proc/sys/kernel/randomize_va_space
 
 modprobe virtio_pci 2>/dev/null # built in on 6.12
 modprobe 9pnet_virtio && modprobe 9p || fatal "cannot load 9p"

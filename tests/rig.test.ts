@@ -1,9 +1,10 @@
 /**
  * The guest runner's own failure handling (scripts/vm/guest.sh): qemu exits 0
  * even when the guest panics, so each way a guest run can go wrong must turn
- * into a failing exit status. Every test boots a real kernel under qemu
- * (~10 s each), so they only run under `npm run test:guest`, which sets
- * DM_REMAP_GUEST_TESTS=1; a plain `npm test` skips them.
+ * into a failing exit status. The tests that boot a real kernel under qemu
+ * (~10 s each) only run under `npm run test:guest`, which sets
+ * DM_REMAP_GUEST_TESTS=1; a plain `npm test` skips them. The few that boot
+ * nothing (argument checks, the test runner's item list) always run.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -21,24 +22,44 @@ const guestTest = process.env.DM_REMAP_GUEST_TESTS === '1' ? test.serial : test.
 
 interface GuestRun {
   exitCode: number | null;
+  /** stdout and stderr, interleaved as they came. */
   output: string;
+  stdout: string;
 }
 
-/** Runs the guest runner (without dm-remap.ko: these tests are about the rig) and collects all it prints. */
-function runGuest(args: readonly string[]): Promise<GuestRun> {
+/** Runs a bash script of the checkout (with ENV as its whole environment) and collects all it prints. */
+function runBash(
+  script: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<GuestRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [GUEST_RUNNER, '--no-module', '--mem', '512', ...args], {
+    const child = spawn('bash', [script, ...args], {
       cwd: PROJECT_ROOT,
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const chunks: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const stdout: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      stdout.push(chunk);
+    });
     child.stderr.on('data', (chunk: Buffer) => chunks.push(chunk));
     child.on('error', reject);
     child.on('close', (exitCode) => {
-      resolve({ exitCode, output: Buffer.concat(chunks).toString('utf8') });
+      resolve({
+        exitCode,
+        output: Buffer.concat(chunks).toString('utf8'),
+        stdout: Buffer.concat(stdout).toString('utf8'),
+      });
     });
   });
+}
+
+/** Runs the guest runner (without dm-remap.ko: these tests are about the rig). */
+function runGuest(args: readonly string[]): Promise<GuestRun> {
+  return runBash(GUEST_RUNNER, ['--no-module', '--mem', '512', ...args]);
 }
 
 guestTest('a command that succeeds in the guest makes the run succeed', async (t) => {
@@ -81,4 +102,28 @@ guestTest('a command printing "WARNING:" itself is not mistaken for the kernel',
   const run = await runGuest(['sh', '-c', 'echo "WARNING: this is test output, not the kernel"']);
   t.is(run.exitCode, 0, run.output);
   t.notRegex(run.output, /kernel reported problems/);
+});
+
+guestTest('--env values reach the command verbatim, and a later NAME wins', async (t) => {
+  const tricky = `it's "quoted" $HOME \`id\` ; | & \\ *\nsecond line`;
+  const run = await runGuest([
+    '--env',
+    'RIG_ENV_A=first',
+    '--env',
+    `RIG_ENV_A=${tricky}`,
+    '--env=RIG_ENV_B=',
+    'sh',
+    '-c',
+    'printf "<%s>\\n" "$RIG_ENV_A" "${RIG_ENV_B-unset}"',
+  ]);
+  t.is(run.exitCode, 0, run.output);
+  t.true(run.output.includes(`<${tricky}>\n<>\n`), run.output);
+});
+
+test('--env refuses a NAME that is not a shell identifier, before booting', async (t) => {
+  for (const spec of ['1X=a', 'A-B=c', 'NOVALUE', '=x']) {
+    const run = await runBash(GUEST_RUNNER, ['--env', spec, 'true']);
+    t.is(run.exitCode, 1, `${spec}: ${run.output}`);
+    t.regex(run.output, /--env wants NAME=VALUE with NAME a shell identifier/);
+  }
 });

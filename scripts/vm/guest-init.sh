@@ -70,6 +70,8 @@ fi
 
 # Hand the command its disks: the host attached them in this order.
 eval "$RIG_DISK_EXPORTS"
+# The runner's --env settings, last: they are the caller's word.
+eval "${RIG_ENV_EXPORTS:-}"
 
 cd "$DM_REMAP_CHECKOUT" || fatal "cannot enter $DM_REMAP_CHECKOUT"
 say "running $RIG_COMMAND_TEXT"

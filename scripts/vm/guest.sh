@@ -13,6 +13,9 @@
 #                     created if missing; repeatable, attached in order as
 #                     /dev/vda, /dev/vdb...; the guest gets DISK_NAME=/dev/vdX
 #                     and DM_REMAP_DISKS="NAME=/dev/vdX ..."
+#   --env NAME=VALUE  export NAME=VALUE in the guest before the command runs
+#                     (NAME a shell identifier; VALUE passed verbatim, any
+#                     characters); repeatable, a later NAME wins
 #   --state-dir DIR   keep disk images (and the last run's console.log and
 #                     dmesg) in DIR; pass the same DIR again to "reboot"
 #                     (default: a temporary dir, removed afterwards)
@@ -54,6 +57,7 @@ keep=0
 with_module=1
 disk_names=()
 disk_sizes=()
+env_exports=""
 command_argv=()
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
@@ -65,6 +69,8 @@ parse_args() {
 		--kernel=*) kernel="${1#*=}" ;;
 		--disk) add_disk "${2:?--disk needs NAME=SIZE}" && shift ;;
 		--disk=*) add_disk "${1#*=}" ;;
+		--env) add_env "${2:?--env needs NAME=VALUE}" && shift ;;
+		--env=*) add_env "${1#*=}" ;;
 		--state-dir) state_dir="${2:?--state-dir needs a directory}" && shift ;;
 		--state-dir=*) state_dir="${1#*=}" ;;
 		--keep) keep=1 ;;
@@ -100,6 +106,17 @@ add_disk() {
 	((${#disk_names[@]} < 20)) || rig_die "at most 20 disks"
 	disk_names+=("$name")
 	disk_sizes+=("$size")
+}
+
+# Queues `export NAME='VALUE'` for the guest's init, which runs it (eval)
+# just before the command, after everything of its own: a test's settings
+# cannot change how the guest boots.
+add_env() {
+	local spec="$1" name
+	name="${spec%%=*}"
+	[[ "$spec" == *=* && "$name" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] ||
+		rig_die "--env wants NAME=VALUE with NAME a shell identifier, got '$spec'"
+	env_exports+="export $name=$(sh_quote "${spec#*=}"); "
 }
 
 # Quotes each argument for the guest's POSIX sh: '...' with ' as '\''.
@@ -219,6 +236,7 @@ main() {
 		printf 'DM_REMAP_CHECKOUT=%s\n' "$(sh_quote "$RIG_ROOT")"
 		printf 'RIG_NODE_NAME=%s\n' "$(sh_quote "$(basename "$node")")"
 		printf 'RIG_DISK_EXPORTS=%s\n' "$(sh_quote "$disk_exports")"
+		printf 'RIG_ENV_EXPORTS=%s\n' "$(sh_quote "$env_exports")"
 		printf 'RIG_COMMAND=%s\n' "$(sh_quote "$(sh_quote "${command_argv[@]}")")"
 		printf 'RIG_COMMAND_TEXT=%s\n' "$(sh_quote "${command_argv[*]}")"
 	} >"$control/env"

@@ -5,10 +5,17 @@
 # (tests/rig.test.ts) and each tests/guest/*.sh in its own fresh guest, a few
 # at a time. Ends with the line "guest: N passed, N failed".
 #
-# Usage: npm run test:guest [-- [--kernel K] [--jobs N] [TEST...]]
-#   --kernel K   boot K for every guest test (default 6.1; see guest.sh)
-#   --jobs N     run N guests at once (default: number of CPUs, at most 4);
-#                each test's output is printed as a block when it ends
+# Usage: npm run test:guest [-- [--kernel K] [--kind KIND] [--jobs N] [--list] [TEST...]]
+#   --kernel K   run every guest test on K only (6.1, 6.12 or a fetched
+#                release), also those whose header lists other kernels;
+#                env DM_REMAP_GUEST_KERNEL does the same. Default: each test
+#                on the kernels of its guest-kernels header, 6.1 without one
+#   --kind KIND  run tests with a guest-kinds header over KIND only (those
+#                whose header lacks KIND are skipped); others run as usual
+#   --jobs N     run N items at once (default: number of CPUs, at most 4);
+#                each item's output is printed as a block when it ends
+#   --list       print the items (one per line, as they would be named) and
+#                exit without building or booting anything
 #   TEST         run only these (default: tests/rig.test.ts tests/guest/*.sh)
 #
 # A guest script declares what it needs in header comments:
@@ -16,20 +23,36 @@
 #                       value not starting with "-" is a note: no options)
 #   # guest-boots: 2    boot N times on the same --state-dir (a reboot test);
 #                       the script gets the boot number (1..N) as argument
+#   # guest-kinds: dmstack nullb scsi
+#                       run the script once per kind of main device, with
+#                       DM_REMAP_MAIN_KIND=KIND in its environment
+#                       (tests/guest/lib/mains.sh)
+#   # guest-kernels: 6.1 6.12
+#                       run the script once per kernel
+# Both combine: each kind on each kernel is one item, in its own fresh
+# guest(s), scheduled like any other; it is named "SCRIPT [KIND, KERNEL]"
+# ("SCRIPT [KERNEL]" with guest-kernels only) in PASS/FAIL lines.
 # tests/guest/*.host.sh run on the host instead and boot guests themselves
-# (npm run guest); --kernel reaches them as DM_REMAP_GUEST_KERNEL.
+# (npm run guest): they get the same headers, receive DM_REMAP_GUEST_KERNEL
+# and DM_REMAP_MAIN_KIND in their environment and must pass them on
+# (guest.sh reads the first itself; the second needs --env).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-kernel_args=()
-kernel="${DM_REMAP_GUEST_KERNEL:-6.1}"
+DEFAULT_KERNEL=6.1
+# An explicit kernel (option or environment) overrides every header.
+kernel="${DM_REMAP_GUEST_KERNEL:-}"
+only_kind=""
+list_only=0
 jobs="$(nproc)"
 ((jobs <= 4)) || jobs=4
 tests=()
 while (($#)); do
 	case "$1" in
 	--kernel) kernel="${2:?}" && shift ;;
+	--kind) only_kind="${2:?}" && shift ;;
 	--jobs) jobs="${2:?}" && shift ;;
+	--list) list_only=1 ;;
 	-*) echo "guest-tests: unknown option $1" >&2 && exit 2 ;;
 	*) tests+=("$1") ;;
 	esac
@@ -40,8 +63,6 @@ if ((${#tests[@]} == 0)); then
 	tests=(tests/rig.test.ts tests/guest/*.sh)
 	shopt -u nullglob
 fi
-
-kernel_args=(--kernel "$kernel")
 # The runner's own failure-handling tests boot six guests one after another;
 # they take one job slot alongside the guest scripts rather than running first.
 RIG_TESTS=tests/rig.test.ts
@@ -69,46 +90,107 @@ header_value() {
 	sed -n "s/^# $2: //p" "$1" | head -n1
 }
 
+# The items: one per script, or one per kind x kernel of a script whose
+# header asks for them. Parallel arrays, indexed alike.
+item_script=()
+item_kind=()
+item_kernel=()
+item_name=()
+add_items() { # SCRIPT
+	local script="$1" kinds kernels kind k suffix
+	local -a kind_list=("") kernel_list=("${kernel:-$DEFAULT_KERNEL}")
+	[[ -f "$script" ]] || {
+		echo "guest-tests: no such test: $script" >&2
+		exit 2
+	}
+	kinds="" kernels=""
+	if [[ "$script" == *.sh ]]; then
+		kinds="$(header_value "$script" guest-kinds)"
+		kernels="$(header_value "$script" guest-kernels)"
+	fi
+	if [[ -n "$kinds" ]]; then
+		read -r -a kind_list <<<"$kinds"
+		if [[ -n "$only_kind" ]]; then
+			[[ " $kinds " == *" $only_kind "* ]] || {
+				echo "guest-tests: skipping $script: its guest-kinds ($kinds) lack $only_kind" >&2
+				return 0
+			}
+			kind_list=("$only_kind")
+		fi
+	fi
+	[[ -n "$kernel" || -z "$kernels" ]] || read -r -a kernel_list <<<"$kernels"
+	for kind in "${kind_list[@]}"; do
+		for k in "${kernel_list[@]}"; do
+			suffix=""
+			[[ -z "$kinds$kernels" ]] || suffix=" [${kind:+$kind, }$k]"
+			item_script+=("$script")
+			item_kind+=("$kind")
+			item_kernel+=("$k")
+			item_name+=("$script$suffix")
+		done
+	done
+}
+for script in "${tests[@]}"; do
+	add_items "$script"
+done
+if ((list_only)); then
+	((${#item_name[@]} == 0)) || printf '%s\n' "${item_name[@]}"
+	exit 0
+fi
+
 # Boots SCRIPT in a guest (as many times as its header asks, on one state
-# dir); returns the first failing boot's status.
+# dir) on KERNEL, with DM_REMAP_MAIN_KIND=KIND when KIND is set; returns the
+# first failing boot's status.
 run_guest_script() {
-	local script="$1" state="$2" header boots boot status=0
-	local -a options=()
+	local script="$1" kind="$2" k="$3" state="$4" header boots boot
+	local -a options=(--kernel "$k")
+	[[ -z "$kind" ]] || options+=(--env "DM_REMAP_MAIN_KIND=$kind")
 	header="$(header_value "$script" guest)"
-	[[ "$header" != -* ]] || read -r -a options <<<"$header"
+	if [[ "$header" == -* ]]; then
+		local -a header_options
+		read -r -a header_options <<<"$header"
+		options+=("${header_options[@]}")
+	fi
 	boots="$(header_value "$script" guest-boots)"
 	boots="${boots:-1}"
 	for ((boot = 1; boot <= boots; boot++)); do
 		local -a boot_arg=()
 		((boots == 1)) || boot_arg=("$boot")
 		echo "guest-tests: --- $script (boot $boot of $boots)"
-		bash scripts/vm/guest.sh "${kernel_args[@]}" --state-dir "$state" "${options[@]}" "$script" "${boot_arg[@]}" ||
+		bash scripts/vm/guest.sh --state-dir "$state" "${options[@]}" "$script" "${boot_arg[@]}" ||
 			return $?
 	done
 }
 
+# Runs item I with STATE as its state dir.
 run_item() {
-	local item="$1" state="$2"
-	case "$item" in
-	"$RIG_TESTS") DM_REMAP_GUEST_TESTS=1 npx ava "$item" ;;
-	*.host.sh) DM_REMAP_GUEST_KERNEL="$kernel" bash "$item" ;;
-	*) run_guest_script "$item" "$state" ;;
+	local i="$1" state="$2" script="${item_script[$1]}" kind="${item_kind[$1]}" k="${item_kernel[$1]}"
+	case "$script" in
+	"$RIG_TESTS") DM_REMAP_GUEST_TESTS=1 npx ava "$script" ;;
+	*.host.sh)
+		if [[ -n "$kind" ]]; then
+			DM_REMAP_GUEST_KERNEL="$k" DM_REMAP_MAIN_KIND="$kind" bash "$script"
+		else
+			DM_REMAP_GUEST_KERNEL="$k" bash "$script"
+		fi
+		;;
+	*) run_guest_script "$script" "$kind" "$k" "$state" ;;
 	esac
 }
 
-# Runs one test item in the background: its output goes to results_dir/ID.log
-# and its exit status to results_dir/ID.status (the counters belong to the
+# Runs item I in the background: its output goes to results_dir/I.log and
+# its exit status to results_dir/I.status (the counters belong to the
 # foreground shell).
 run_job() {
-	local item="$1" id="$2" state status=0 started=$SECONDS
+	local i="$1" name="${item_name[$1]}" state status=0 started=$SECONDS
 	state="$(mktemp -d "$results_dir/state.XXXXXX")"
 	{
-		echo "guest-tests: --- $item"
-		run_item "$item" "$state" || status=$?
-		echo "guest-tests: --- $item took $((SECONDS - started)) s"
-	} >"$results_dir/$id.log" 2>&1
+		echo "guest-tests: --- $name"
+		run_item "$i" "$state" || status=$?
+		echo "guest-tests: --- $name took $((SECONDS - started)) s"
+	} >"$results_dir/$i.log" 2>&1
 	rm -rf "$state"
-	echo "$status" >"$results_dir/$id.status"
+	echo "$status" >"$results_dir/$i.status"
 }
 
 started=$SECONDS
@@ -134,15 +216,13 @@ print_finished() {
 		unset "running[$id]"
 	done
 }
-i=0
-for script in "${tests[@]}"; do
+for i in "${!item_name[@]}"; do
 	while ((${#running[@]} >= jobs)); do
 		wait -n || true
 		print_finished
 	done
-	i=$((i + 1))
-	running[$i]="$script"
-	run_job "$script" "$i" &
+	running[$i]="${item_name[$i]}"
+	run_job "$i" &
 done
 wait || true
 print_finished

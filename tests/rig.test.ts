@@ -7,6 +7,9 @@
  * nothing (argument checks, the test runner's item list) always run.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 
@@ -126,4 +129,45 @@ test('--env refuses a NAME that is not a shell identifier, before booting', asyn
     t.is(run.exitCode, 1, `${spec}: ${run.output}`);
     t.regex(run.output, /--env wants NAME=VALUE with NAME a shell identifier/);
   }
+});
+
+test('the test runner expands guest-kinds and guest-kernels headers into items', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rig-items-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const both = join(dir, 'both.sh');
+  const kernels = join(dir, 'kernels.sh');
+  const plain = join(dir, 'plain.sh');
+  writeFileSync(both, '#!/usr/bin/env bash\n# guest-kinds: dmstack nullb\n# guest-kernels: 6.1 6.12\n');
+  writeFileSync(kernels, '#!/usr/bin/env bash\n# guest-kernels: 6.1 6.12\n');
+  writeFileSync(plain, '#!/usr/bin/env bash\n# guest: (nothing)\n');
+  // Without DM_REMAP_GUEST_KERNEL: it would pick the kernel like --kernel.
+  const env = { ...process.env };
+  delete env.DM_REMAP_GUEST_KERNEL;
+  const list = async (...args: string[]): Promise<string[]> => {
+    const run = await runBash('scripts/guest-tests.sh', ['--list', ...args], env);
+    t.is(run.exitCode, 0, run.output);
+    return run.stdout.split('\n').filter((line) => line !== '');
+  };
+  t.deepEqual(await list(both, kernels, plain), [
+    `${both} [dmstack, 6.1]`,
+    `${both} [dmstack, 6.12]`,
+    `${both} [nullb, 6.1]`,
+    `${both} [nullb, 6.12]`,
+    `${kernels} [6.1]`,
+    `${kernels} [6.12]`,
+    plain,
+  ]);
+  // An explicit kernel replaces the header's list; --kind keeps only that kind.
+  t.deepEqual(await list('--kernel', '6.12', both, kernels, plain), [
+    `${both} [dmstack, 6.12]`,
+    `${both} [nullb, 6.12]`,
+    `${kernels} [6.12]`,
+    plain,
+  ]);
+  t.deepEqual(await list('--kind', 'nullb', both, plain), [
+    `${both} [nullb, 6.1]`,
+    `${both} [nullb, 6.12]`,
+    plain,
+  ]);
+  t.deepEqual(await list('--kind', 'scsi', both, plain), [plain]);
 });

@@ -53,9 +53,10 @@ status_field() { # NAME KEY
 	fail "status of $1 has no $2: $(dmsetup status "$1")"
 }
 
-# Creates dm device NAME with TABLE and remembers it for cleanup.
+# Creates dm device NAME with TABLE and remembers it for cleanup. Fails
+# (status) when dmsetup does, also where set -e is off (`dm_create ... ||`).
 dm_create() { # NAME TABLE
-	dmsetup create "$1" --uuid "DMREMAP-test-$1" --table "$2"
+	dmsetup create "$1" --uuid "DMREMAP-test-$1" --table "$2" || return
 	KMOD_DM_DEVICES+=("$1")
 }
 

@@ -1,22 +1,29 @@
 #!/usr/bin/env bash
-# guest: (no disks: loop devices in the guest's tmpfs)
+# guest: (no disks: main, spare and faults are made in the guest's memory)
+# guest-kinds: dmstack nullb scsi
+# guest-kernels: 6.1 6.12
 # Writes racing a block move. Every block of a range has one bad sector (3);
 # eight writers write one sector each (0..7) of every block at the same time,
 # so the write to sector 3 moves the block while the seven others are in
 # flight to main or arrive during the move. Afterwards every sector must hold
 # what its writer wrote: a write that completed on main before the move must
 # be copied, one arriving during it must wait for it.
+# Main is each kind of disk (lib/mains.sh): dmstack and nullb fail the
+# writes to sector 3 (nullb as blk-mq completions). scsi cannot fail a write:
+# each round first reads its blocks while they are unreadable, so all are
+# pending, and then the first of the eight writes to reach a block moves it
+# while the other seven arrive during the move and must wait for it.
 set -eu
 . "$(dirname "$0")/lib/kmod.sh"
+. "$(dirname "$0")/lib/mains.sh"
 
 load_remap_module
-main="$(make_loop 8)"
-spare="$(make_loop 8)"
+main="$(make_main main 8)"
+spare="$(make_disk loop spare 8)"
 size="$(sectors_of "$main")"
 blocks="${1:-64}"
 rounds="${2:-3}"
-dm_create lower "$(error_table "$main")"
-dm_create r "0 $size remap /dev/mapper/lower $spare"
+dm_create r "0 $size remap $main $spare"
 
 # Writer K copies sector K of every block from /tmp/src (what the range must
 # hold afterwards) to the same place on the device.
@@ -31,9 +38,14 @@ writer() { # ROUND SECTOR_IN_BLOCK
 rm -f /tmp/writer-errors
 for ((round = 0; round < rounds; round++)); do
 	dd if=/dev/urandom of=/tmp/src bs=4096 count="$blocks" status=none
-	ranges=()
-	for ((b = 0; b < blocks; b++)); do ranges+=("$(((round * blocks + b) * 8 + 3)):1"); done
-	set_errors lower "$main" "${ranges[@]}"
+	if kind_fails_writes "$MAIN_KIND"; then
+		ranges=()
+		for ((b = 0; b < blocks; b++)); do ranges+=("$(((round * blocks + b) * 8 + 3)):1"); done
+		set_bad main "${ranges[@]}"
+	else
+		make_pending /dev/mapper/r 8 main "$((round * blocks * 8)):$((blocks * 8))"
+		assert_eq "round $round: pending" "$blocks" "$(status_field r pending)"
+	fi
 	for ((k = 0; k < 8; k++)); do writer "$round" "$k" & done
 	wait
 	[ ! -s /tmp/writer-errors ] || fail "round $round: $(head -3 /tmp/writer-errors)"

@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
-# guest: (no disks: loop devices in the guest's tmpfs)
+# guest: (no disks: main and spare are made in the guest's memory)
+# guest-kinds: dmstack nullb scsi
+# guest-kernels: 6.1 6.12
 # Splitting: O_DIRECT reads and writes of every size from 512 B to 1 MiB
 # (powers of two and odd multiples of 512) at misaligned offsets, over a
 # device where remapped and normal blocks alternate, single remapped blocks
 # sit between normal ones and runs of remapped blocks have non-contiguous
 # slots. Each I/O is checked byte for byte, and so is the whole device.
+# No faults: main is each kind of disk (lib/mains.sh) so the pieces of a
+# split bio that go to main complete the way that kind completes them
+# (bio-based dm, null_blk's or SCSI's blk-mq); the spare is a loop device.
+# A spare with 4 KiB logical sectors: tests/guest/kmod-4kn.sh.
 set -eu
 . "$(dirname "$0")/lib/kmod.sh"
+. "$(dirname "$0")/lib/mains.sh"
 
 load_remap_module
-main="$(make_loop 16)"
-spare="$(make_loop 16)"
+main="$(make_main main 16)"
+spare="$(make_disk loop spare 16)"
 size="$(sectors_of "$main")"
 bs="${BLOCK_SECTORS:-8}"
 dm_create r "0 $size remap $main $spare 2 block_size $bs"

@@ -5,6 +5,8 @@
 # fail with a clear kernel log message and leave the spare untouched, a spare
 # formatted for another main device is refused, and a blank spare is never
 # formatted by a table load that fails.
+# Loop devices only, no guest-kinds: this is about the spare's metadata, not
+# about how main completes I/O (lib/mains.sh, the data-integrity tests).
 set -eu
 . "$(dirname "$0")/lib/kmod.sh"
 

@@ -5,6 +5,9 @@
 # the same table, remove it, unload the module. Every round must leave no
 # device, no module reference, no worker thread; unreclaimable slab must not
 # grow round over round.
+# Loop devices and a dm error stack only, no guest-kinds: this is about
+# setup and teardown, not about how main completes I/O (lib/mains.sh, the
+# data-integrity tests).
 set -eu
 . "$(dirname "$0")/lib/kmod.sh"
 

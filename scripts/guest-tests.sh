@@ -16,6 +16,7 @@
 #                each item's output is printed as a block when it ends
 #   --list       print the items (one per line, as they would be named) and
 #                exit without building or booting anything
+#   -h, --help   this text
 #   TEST         run only these (default: tests/rig.test.ts tests/guest/*.sh)
 #
 # A guest script declares what it needs in header comments:
@@ -31,7 +32,8 @@
 #                       run the script once per kernel
 # Both combine: each kind on each kernel is one item, in its own fresh
 # guest(s), scheduled like any other; it is named "SCRIPT [KIND, KERNEL]"
-# ("SCRIPT [KERNEL]" with guest-kernels only) in PASS/FAIL lines.
+# ("SCRIPT [KERNEL]" with guest-kernels only) in PASS/FAIL lines; its
+# output block ends with its wall time ("--- NAME took N s").
 # tests/guest/*.host.sh run on the host instead and boot guests themselves
 # (npm run guest): they get the same headers, receive DM_REMAP_GUEST_KERNEL
 # and DM_REMAP_MAIN_KIND in their environment and must pass them on
@@ -53,6 +55,7 @@ while (($#)); do
 	--kind) only_kind="${2:?}" && shift ;;
 	--jobs) jobs="${2:?}" && shift ;;
 	--list) list_only=1 ;;
+	-h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' && exit 0 ;;
 	-*) echo "guest-tests: unknown option $1" >&2 && exit 2 ;;
 	*) tests+=("$1") ;;
 	esac

@@ -82,7 +82,9 @@ main_id_of() {
 step "two mains of one size, each with its own identity"
 modprobe dm-remap
 MAIN_MB=32
-if modprobe scsi_debug add_host=2 num_tgts=1 max_luns=1 per_host_store=1 dev_size_mb=$MAIN_MB 2>/dev/null; then
+# No udev in the guest: nothing loads sd for the new SCSI disks, so load it first.
+if modprobe sd_mod 2>/dev/null &&
+  modprobe scsi_debug add_host=2 num_tgts=1 max_luns=1 per_host_store=1 dev_size_mb=$MAIN_MB 2>/dev/null; then
   DISKS=()
   for _ in $(seq 50); do
     mapfile -t DISKS < <(for d in /sys/bus/pseudo/drivers/scsi_debug/adapter*/host*/target*/*/block/*; do

@@ -366,6 +366,8 @@ u64 remap_index_next(struct remap_index *ix, u64 first, u64 last)
  * @ix: the index.
  *
  * One pointer test, no lock needed: the fast path of a device with no remaps.
+ *
+ * Return: true when no block is remapped.
  */
 bool remap_index_empty(struct remap_index *ix)
 {
@@ -377,6 +379,8 @@ bool remap_index_empty(struct remap_index *ix)
  * @ix: the index.
  *
  * Takes rcu_read_lock() itself.
+ *
+ * Return: the number of blocks in the index.
  */
 u64 remap_index_count(struct remap_index *ix)
 {
@@ -397,6 +401,8 @@ u64 remap_index_count(struct remap_index *ix)
  * The allocated size of the current view and base (kmalloc bucket or whole
  * pages), not counting views and bases still waiting for a grace period or
  * an update that was prepared and not yet committed. Takes rcu_read_lock().
+ *
+ * Return: bytes held.
  */
 size_t remap_index_bytes(struct remap_index *ix)
 {

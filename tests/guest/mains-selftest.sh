@@ -61,6 +61,15 @@ check_kind() { # KIND LBS
 		! reads "$dev" $((16384 - per)) "$per" || fail "$kind/$lbs: the last block reads"
 		! reads "$dev" $((4096 + 7 * per)) "$per" || fail "$kind/$lbs: the end of the third range reads"
 		reads "$dev" 1024 "$per" || fail "$kind/$lbs: the range set before still fails"
+		# The whole disk: a long range must fail everywhere (null_blk on 6.1
+		# needs it cut into pieces of 512 sectors).
+		set_bad "$name" "0:16384"
+		for sector in 0 $((600 - 600 % per)) 5000 $((16384 - per)); do
+			! reads "$dev" "$sector" "$per" || fail "$kind/$lbs: sector $sector of an all-bad disk reads"
+			if kind_fails_writes "$kind"; then
+				! writes "$dev" "$sector" "$per" || fail "$kind/$lbs: sector $sector of an all-bad disk takes a write"
+			fi
+		done
 		set_bad "$name"
 	else
 		expect_failure set_bad "$name" "0:$per" "4096:$per"

@@ -193,11 +193,17 @@ set_bad() { # NAME [FIRST:COUNT...]
 	nullb)
 		local cfg="$MAINS_NULLB/$name"
 		echo "-0-$((size - 1))" >"$cfg/badblocks" || fail "set_bad $name: cannot clear null_blk's bad blocks"
+		# One entry per 512 sectors at most: the badblocks code of 6.1
+		# honours only the first 512 sectors of a longer range, and none of
+		# a range of a few thousand, without an error (6.12 takes any).
+		local piece
 		for range in "$@"; do
 			first="${range%%:*}"
 			count="${range##*:}"
-			echo "+$first-$((first + count - 1))" >"$cfg/badblocks" ||
-				fail "set_bad $name: null_blk refused bad range $range"
+			for ((piece = first; piece < first + count; piece += 512)); do
+				echo "+$piece-$((piece + 512 > first + count ? first + count - 1 : piece + 511))" \
+					>"$cfg/badblocks" || fail "set_bad $name: null_blk refused bad range $range"
+			done
 		done
 		;;
 	scsi)

@@ -14,10 +14,13 @@
  * Slots are handed out in order and never freed, so table entry n describes
  * slot n: table sector i holds the main block numbers of slots
  * i * 60 .. i * 60 + 59. Persisting a remap rewrites only the table sector
- * holding its slot, in copy A (with a preflush, which also makes the data
+ * holding its slot (the spare's logical block holding it, on a spare with
+ * 4 KiB sectors), in copy A (with a preflush, which also makes the data
  * already written to the slot durable) and then in copy B, each with FUA: one
  * copy is whole at any moment, and the n-th remap costs the same as the first.
- * A remap that fills its sector also writes the next one with no entries.
+ * A remap that fills its sector also writes the next one with no entries. An
+ * append that fails is undone on both copies at a newer sequence number, so
+ * the table never holds a remap the index does not.
  *
  * Every sector carries its own CRC32 and the sequence number of the update
  * that wrote it; the format id (random, chosen at format time) ties table
@@ -126,6 +129,33 @@ static int compute_layout(sector_t spare_sectors, sector_t block_sectors,
 	return lo ? 0 : -ENOSPC;
 }
 
+/* ---- spare I/O in whole logical blocks ---- */
+
+static int spare_io(struct remap_c *rc, blk_opf_t opf, sector_t sector,
+		    sector_t count, void *buf)
+{
+	return blk_status_to_errno(remap_sync_io(rc, rc->spare_dev, opf, sector,
+						 count, buf));
+}
+
+/*
+ * Read sectors [start, start + n) of one copy (n a multiple of the spare's
+ * logical block). When the read fails, each logical block is read alone: one
+ * unreadable sector must not make its neighbours count as damaged. What
+ * cannot be read is filled with 0xff, which never passes as a valid sector.
+ */
+static void read_copy(struct remap_c *rc, sector_t start, unsigned int n,
+		      void *buf)
+{
+	unsigned int unit = rc->spare_unit, s;
+
+	if (!spare_io(rc, REQ_OP_READ, start, n, buf))
+		return;
+	for (s = 0; s < n; s += unit)
+		if (spare_io(rc, REQ_OP_READ, start + s, unit, buf + s * SECTOR_SIZE))
+			memset(buf + s * SECTOR_SIZE, 0xff, unit * SECTOR_SIZE);
+}
+
 /* ---- superblock ---- */
 
 static enum sector_kind check_sb(const struct remap_disk_sb *sb)
@@ -155,6 +185,21 @@ static void fill_sb(struct remap_c *rc, struct remap_disk_sb *sb)
 	sb->seq = cpu_to_le64(rc->seq);
 	strscpy(sb->main_id, rc->main_id, sizeof(sb->main_id));
 	sb->crc = cpu_to_le32(remap_crc(sb));
+}
+
+/* Write superblock image `sb` to both copies, A first. */
+static int write_sb_copies(struct remap_c *rc, const struct remap_disk_sb *sb)
+{
+	unsigned int unit = rc->spare_unit;
+	void *buf = rc->meta_buf;
+	int r;
+
+	memset(buf, 0, unit * SECTOR_SIZE);
+	memcpy(buf, sb, SECTOR_SIZE);
+	r = spare_io(rc, REQ_OP_WRITE | REQ_PREFLUSH | REQ_FUA, REMAP_SB_A, unit, buf);
+	if (!r)
+		r = spare_io(rc, REQ_OP_WRITE | REQ_FUA, REMAP_SB_B, unit, buf);
+	return r;
 }
 
 /* Refuse a spare that belongs to another main device or configuration. */
@@ -189,9 +234,11 @@ static int check_identity(struct remap_c *rc, const struct remap_disk_sb *sb)
 	l->table_b = le64_to_cpu(sb->table_b);
 	l->data_start = le64_to_cpu(sb->data_start);
 	l->nr_slots = le64_to_cpu(sb->nr_slots);
-	if (l->table_a < REMAP_TABLE_START ||
-	    l->table_b < l->table_a + l->table_sectors ||
-	    l->data_start < l->table_b + l->table_sectors ||
+	if (l->table_a != REMAP_TABLE_START ||
+	    l->table_b < l->table_a + round_up(l->table_sectors, 8) ||
+	    l->table_b % REMAP_MAX_UNIT_SECTORS ||
+	    l->data_start < l->table_b + round_up(l->table_sectors, 8) ||
+	    l->data_start % max_t(sector_t, rc->block_sectors, 8) ||
 	    l->table_sectors * REMAP_ENTRIES_PER_SECTOR < l->nr_slots ||
 	    l->data_start + l->nr_slots * rc->block_sectors > spare_now) {
 		ti->error = "Spare metadata layout is inconsistent";
@@ -201,29 +248,76 @@ static int check_identity(struct remap_c *rc, const struct remap_disk_sb *sb)
 	return 0;
 }
 
-/*
- * Read both superblocks. Returns 1 for a blank spare, 0 when a valid
- * superblock was adopted (*repair set when the other copy must be rewritten).
- */
-static int load_sb(struct remap_c *rc, void *buf, bool *repair)
+/* Table sector 0 at `where` holds no remap (of any format). */
+static bool table_start_empty(struct remap_c *rc, sector_t where, void *buf)
 {
-	struct remap_disk_sb *a = buf, *b = buf + SECTOR_SIZE, *good;
+	const struct remap_disk_table *t = buf;
+
+	if (spare_io(rc, REQ_OP_READ, where, rc->spare_unit, buf))
+		return false;
+	if (sector_is_zero(t))
+		return true;
+	return le32_to_cpu(t->magic) == REMAP_TS_MAGIC &&
+	       le32_to_cpu(t->crc) == remap_crc(t) && !t->index && !t->count;
+}
+
+/*
+ * One superblock is ours but torn (magic intact, checksum wrong) and the
+ * other was never written: a first format cut short by a power failure.
+ * Formatting again is safe only when no remap can have been persisted, so
+ * table sector 0 of both copies (where a format with today's geometry put
+ * them) must hold no entry.
+ */
+static bool torn_first_format(struct remap_c *rc, const struct remap_disk_sb *a,
+			      enum sector_kind ka, const struct remap_disk_sb *b,
+			      enum sector_kind kb, void *scratch)
+{
+	const struct remap_disk_sb *torn;
+	struct remap_layout l;
+
+	if (ka == SECTOR_BAD && kb == SECTOR_ZERO)
+		torn = a;
+	else if (ka == SECTOR_ZERO && kb == SECTOR_BAD)
+		torn = b;
+	else
+		return false;
+	if (le32_to_cpu(torn->magic) != REMAP_SB_MAGIC)
+		return false;
+	if (compute_layout(bdev_nr_sectors(rc->spare_dev->bdev),
+			   rc->block_sectors, &l))
+		return false;
+	return table_start_empty(rc, l.table_a, scratch) &&
+	       table_start_empty(rc, l.table_b, scratch);
+}
+
+/*
+ * Read both superblocks into buf. Returns 1 for a blank spare, 0 when a
+ * valid superblock was adopted (*good points at it in buf; *repair is set
+ * when a copy must be rewritten from it).
+ */
+static int load_sb(struct remap_c *rc, void *buf, bool *repair,
+		   const struct remap_disk_sb **good)
+{
+	const size_t slot = REMAP_MAX_UNIT_SECTORS * SECTOR_SIZE;
+	struct remap_disk_sb *a = buf, *b = buf + slot;
+	unsigned int unit = rc->spare_unit;
 	enum sector_kind ka, kb;
 	int r;
 
-	r = remap_sync_io(rc, rc->spare_dev, REQ_OP_READ, REMAP_SB_A, 1, a);
-	if (r)
-		ka = SECTOR_BAD;
-	else
-		ka = check_sb(a);
-	r = remap_sync_io(rc, rc->spare_dev, REQ_OP_READ, REMAP_SB_B, 1, b);
-	if (r)
-		kb = SECTOR_BAD;
-	else
-		kb = check_sb(b);
+	if (spare_io(rc, REQ_OP_READ, REMAP_SB_A, unit, a))
+		memset(a, 0xff, SECTOR_SIZE);
+	ka = check_sb(a);
+	if (spare_io(rc, REQ_OP_READ, REMAP_SB_B, unit, b))
+		memset(b, 0xff, SECTOR_SIZE);
+	kb = check_sb(b);
 
 	if (ka == SECTOR_ZERO && kb == SECTOR_ZERO)
 		return 1;
+	if (torn_first_format(rc, a, ka, b, kb, buf + 2 * slot)) {
+		DMWARN("%s: a first format was interrupted: formatting again",
+		       rc->spare_dev->name);
+		return 1;
+	}
 	if (ka != SECTOR_VALID && kb != SECTOR_VALID) {
 		rc->ti->error = "Both metadata superblocks on the spare are corrupt or foreign";
 		DMERR("%s: both superblocks corrupt: refusing to use the spare",
@@ -231,19 +325,19 @@ static int load_sb(struct remap_c *rc, void *buf, bool *repair)
 		return -EILSEQ;
 	}
 	if (ka == SECTOR_VALID && kb == SECTOR_VALID) {
-		good = le64_to_cpu(b->seq) > le64_to_cpu(a->seq) ? b : a;
+		*good = le64_to_cpu(b->seq) > le64_to_cpu(a->seq) ? b : a;
 		*repair = memcmp(a, b, SECTOR_SIZE) != 0;
 	} else {
-		good = ka == SECTOR_VALID ? a : b;
+		*good = ka == SECTOR_VALID ? a : b;
 		*repair = true;
 		DMWARN("%s: superblock copy %c damaged, repairing from copy %c",
 		       rc->spare_dev->name, ka == SECTOR_VALID ? 'B' : 'A',
 		       ka == SECTOR_VALID ? 'A' : 'B');
 	}
-	r = check_identity(rc, good);
+	r = check_identity(rc, *good);
 	if (r)
 		return r;
-	rc->seq = le64_to_cpu(good->seq);
+	rc->seq = le64_to_cpu((*good)->seq);
 	return 0;
 }
 
@@ -304,44 +398,56 @@ static int adopt_entries(struct remap_c *rc, const struct remap_disk_table *t,
 	return 0;
 }
 
-/* Rewrite table sectors [first, first + n) of one copy from the merged image. */
-static int repair_range(struct remap_c *rc, sector_t copy_start, u64 first,
-			unsigned int n, void *merged, u64 merged_first)
+/*
+ * Rewrite table sectors [first, last] of one copy from the merged image of
+ * the chunk starting at chunk_first, widened to whole logical blocks. Best
+ * effort: the table was read whole from the other copy, so a copy that
+ * cannot be rewritten costs redundancy, not data; it is reported in the
+ * health (metadata_error) and tried again on the next load.
+ */
+static void repair_range(struct remap_c *rc, char copy, sector_t copy_start,
+			 u64 first, u64 last, void *merged, u64 chunk_first)
 {
-	if (!n)
-		return 0;
-	return remap_sync_io(rc, rc->spare_dev, REQ_OP_WRITE | REQ_FUA,
-			     copy_start + first, n,
-			     merged + (first - merged_first) * SECTOR_SIZE);
+	unsigned int unit = rc->spare_unit;
+	u64 from = round_down(first, unit), to = round_up(last + 1, unit);
+	int r;
+
+	r = spare_io(rc, REQ_OP_WRITE | REQ_FUA, copy_start + from, to - from,
+		     merged + (from - chunk_first) * SECTOR_SIZE);
+	if (r) {
+		WRITE_ONCE(rc->metadata_error, true);
+		DMERR("%s: repairing copy %c, table sectors %llu..%llu, failed (%d)",
+		      rc->spare_dev->name, copy, first, last, r);
+	}
 }
 
 /*
  * Walk the table chunk by chunk, adopting the newer valid copy of each sector
- * into `a` (the merged image) and rewriting damaged copies when allowed.
+ * into `a` (the merged image), rewriting damaged copies when allowed, and
+ * keeping the image of the logical block the next remap lands in.
  */
 static int load_table(struct remap_c *rc, void *a, void *b, bool allow_writes,
 		      bool *repair)
 {
 	struct remap_layout *l = &rc->layout;
+	unsigned int unit = rc->spare_unit;
+	bool ended = false;
 	u64 index = 0;
 	int r;
 
 	rc->next_slot = 0;
-	while (index < l->table_sectors) {
+	memset(rc->tail, 0, unit * SECTOR_SIZE);
+	while (index < l->table_sectors && !ended) {
 		unsigned int n = min_t(u64, REMAP_LOAD_CHUNK, l->table_sectors - index);
 		u64 bad_a_first = U64_MAX, bad_a_last = 0;
 		u64 bad_b_first = U64_MAX, bad_b_last = 0;
-		bool done = false;
+		bool tail_adopted = false;
 		unsigned int i;
 
-		r = remap_sync_io(rc, rc->spare_dev, REQ_OP_READ, l->table_a + index, n, a);
-		if (r)
-			memset(a, 0xff, n * SECTOR_SIZE);	/* unreadable: treat as damaged */
-		r = remap_sync_io(rc, rc->spare_dev, REQ_OP_READ, l->table_b + index, n, b);
-		if (r)
-			memset(b, 0xff, n * SECTOR_SIZE);
+		read_copy(rc, l->table_a + index, round_up(n, unit), a);
+		read_copy(rc, l->table_b + index, round_up(n, unit), b);
 
-		for (i = 0; i < n && !done; i++) {
+		for (i = 0; i < n && !ended; i++) {
 			struct remap_disk_table *ta = a + i * SECTOR_SIZE;
 			struct remap_disk_table *tb = b + i * SECTOR_SIZE;
 			u64 idx = index + i;
@@ -361,6 +467,7 @@ static int load_table(struct remap_c *rc, void *a, void *b, bool allow_writes,
 				 * One copy torn, the other never written: an update
 				 * that was never acknowledged. The table ends here.
 				 */
+				ended = true;
 				break;
 			}
 			if (ka == SECTOR_VALID && kb == SECTOR_VALID) {
@@ -393,8 +500,10 @@ static int load_table(struct remap_c *rc, void *a, void *b, bool allow_writes,
 				return r;
 			rc->seq = max_t(u64, rc->seq, le64_to_cpu(ta->seq));
 			rc->next_slot = idx * REMAP_ENTRIES_PER_SECTOR + le32_to_cpu(ta->count);
-			if (le32_to_cpu(ta->count) < REMAP_ENTRIES_PER_SECTOR)
-				done = true;
+			if (le32_to_cpu(ta->count) < REMAP_ENTRIES_PER_SECTOR) {
+				tail_adopted = true;
+				ended = true;
+			}
 		}
 
 		if (bad_a_first != U64_MAX || bad_b_first != U64_MAX) {
@@ -407,37 +516,19 @@ static int load_table(struct remap_c *rc, void *a, void *b, bool allow_writes,
 				   bad_b_first != U64_MAX ? bad_b_last : 0),
 			       allow_writes ? "repairing" : "will repair on resume");
 		}
-		if (allow_writes && bad_a_first != U64_MAX) {
-			r = repair_range(rc, l->table_a, bad_a_first,
-					 bad_a_last - bad_a_first + 1, a, index);
-			if (r)
-				return r;
-		}
-		if (allow_writes && bad_b_first != U64_MAX) {
-			r = repair_range(rc, l->table_b, bad_b_first,
-					 bad_b_last - bad_b_first + 1, a, index);
-			if (r)
-				return r;
-		}
-		if (done || i < n)
-			break;
-		index += n;
-	}
+		if (allow_writes && bad_a_first != U64_MAX)
+			repair_range(rc, 'A', l->table_a, bad_a_first, bad_a_last, a, index);
+		if (allow_writes && bad_b_first != U64_MAX)
+			repair_range(rc, 'B', l->table_b, bad_b_first, bad_b_last, a, index);
+		if (ended) {
+			/* The tail sector's logical block: full sectors, then the tail. */
+			u64 tail = rc->next_slot / REMAP_ENTRIES_PER_SECTOR;
+			u64 first = round_down(tail, unit);
 
-	/* Keep the image of the sector the next remap lands in. */
-	index = rc->next_slot / REMAP_ENTRIES_PER_SECTOR;
-	memset(rc->tail, 0, SECTOR_SIZE);
-	if (rc->next_slot % REMAP_ENTRIES_PER_SECTOR) {
-		r = remap_sync_io(rc, rc->spare_dev, REQ_OP_READ, l->table_a + index, 1, a);
-		if (!r && check_table(rc, a, index) == SECTOR_VALID &&
-		    le32_to_cpu(((struct remap_disk_table *)a)->count) ==
-		    rc->next_slot % REMAP_ENTRIES_PER_SECTOR)
-			memcpy(rc->tail, a, SECTOR_SIZE);
-		else
-			r = remap_sync_io(rc, rc->spare_dev, REQ_OP_READ,
-					  l->table_b + index, 1, rc->tail);
-		if (r)
-			return r;
+			memcpy(rc->tail, a + (first - index) * SECTOR_SIZE,
+			       (tail - first + tail_adopted) * SECTOR_SIZE);
+		}
+		index += n;
 	}
 	return 0;
 }
@@ -448,14 +539,18 @@ static int load_table(struct remap_c *rc, void *a, void *b, bool allow_writes,
  * @allow_writes: repair a damaged copy now (false in the constructor, whose
  *	table may still be rejected; preresume reloads with writes allowed).
  *
- * Sets rc->meta_state. Returns 0 or a negative errno with ti->error set.
+ * Sets rc->meta_state; on failure it stays REMAP_META_UNLOADED, and the
+ * index is empty, so preresume refuses to resume until a read succeeds.
+ * Returns 0 or a negative errno with ti->error set.
  */
 int remap_meta_load(struct remap_c *rc, bool allow_writes)
 {
-	void *a, *b;
+	const struct remap_disk_sb *good = NULL;
 	bool repair = false;
+	void *a, *b;
 	int r;
 
+	rc->meta_state = REMAP_META_UNLOADED;
 	a = kvmalloc(2 * REMAP_LOAD_CHUNK * SECTOR_SIZE, GFP_KERNEL);
 	if (!a) {
 		rc->ti->error = "Cannot allocate the metadata read buffer";
@@ -466,33 +561,22 @@ int remap_meta_load(struct remap_c *rc, bool allow_writes)
 	xa_destroy(&rc->remaps);
 	rc->seq = 0;
 	rc->next_slot = 0;
-	r = load_sb(rc, a, &repair);
+	r = load_sb(rc, a, &repair, &good);
 	if (r == 1) {
-		rc->meta_state = REMAP_META_BLANK;
 		r = compute_layout(bdev_nr_sectors(rc->spare_dev->bdev),
 				   rc->block_sectors, &rc->layout);
 		if (r)
 			rc->ti->error = "Spare device too small for one block";
+		else
+			rc->meta_state = REMAP_META_BLANK;
 		goto out;
 	}
 	if (r)
 		goto out;
-	if (repair && allow_writes) {
-		struct remap_disk_sb *sb = a;
-
-		r = remap_sync_io(rc, rc->spare_dev, REQ_OP_READ, REMAP_SB_A, 1, sb);
-		if (r || check_sb(sb) != SECTOR_VALID)
-			r = remap_sync_io(rc, rc->spare_dev, REQ_OP_READ, REMAP_SB_B, 1, sb);
-		if (!r)
-			r = remap_sync_io(rc, rc->spare_dev, REQ_OP_WRITE | REQ_FUA,
-					  REMAP_SB_A, 1, sb);
-		if (!r)
-			r = remap_sync_io(rc, rc->spare_dev, REQ_OP_WRITE | REQ_FUA,
-					  REMAP_SB_B, 1, sb);
-		if (r) {
-			rc->ti->error = "Cannot repair the metadata superblock";
-			goto out;
-		}
+	if (repair && allow_writes && write_sb_copies(rc, good)) {
+		/* As for the table: redundancy is lost, not data (see repair_range()). */
+		WRITE_ONCE(rc->metadata_error, true);
+		DMERR("%s: repairing the superblock failed", rc->spare_dev->name);
 	}
 	r = load_table(rc, a, b, allow_writes, &repair);
 	if (r) {
@@ -511,23 +595,30 @@ out:
  * @rc: the target, whose layout remap_meta_load() computed.
  *
  * Only ever called from preresume, once the table is known to be accepted,
- * and only when remap_meta_load() found both superblocks all-zero.
+ * and only when remap_meta_load() found the spare blank. Table sector 0 is
+ * written first, empty, in both copies: whatever an earlier use of the spare
+ * left there is then never read as a table, and a power cut before the
+ * superblocks are written leaves a spare that still reads as blank.
  */
 int remap_meta_format(struct remap_c *rc)
 {
-	void *buf = rc->meta_buf;
+	unsigned int unit = rc->spare_unit;
+	struct remap_disk_sb sb;
 	int r;
 
 	rc->format_id = get_random_u64();
 	rc->seq = 1;
 	rc->next_slot = 0;
-	memset(rc->tail, 0, SECTOR_SIZE);
-	fill_sb(rc, buf);
-	r = remap_sync_io(rc, rc->spare_dev, REQ_OP_WRITE | REQ_PREFLUSH | REQ_FUA,
-			  REMAP_SB_A, 1, buf);
+	memset(rc->tail, 0, unit * SECTOR_SIZE);
+	seal_table(rc, rc->tail, 0, 0, rc->seq);
+	r = spare_io(rc, REQ_OP_WRITE | REQ_FUA, rc->layout.table_a, unit, rc->tail);
 	if (!r)
-		r = remap_sync_io(rc, rc->spare_dev, REQ_OP_WRITE | REQ_FUA,
-				  REMAP_SB_B, 1, buf);
+		r = spare_io(rc, REQ_OP_WRITE | REQ_FUA, rc->layout.table_b, unit,
+			     rc->tail);
+	if (!r) {
+		fill_sb(rc, &sb);
+		r = write_sb_copies(rc, &sb);
+	}
 	if (r)
 		return r;
 	rc->meta_state = REMAP_META_LOADED;
@@ -537,27 +628,71 @@ int remap_meta_format(struct remap_c *rc)
 	return 0;
 }
 
+/* Table sectors one append writes at most, widened to logical blocks. */
+#define REMAP_APPEND_SECTORS (REMAP_BATCH_MAX / REMAP_ENTRIES_PER_SECTOR + 3 + \
+			      2 * REMAP_MAX_UNIT_SECTORS)
+
+size_t remap_meta_buf_bytes(void)
+{
+	return REMAP_APPEND_SECTORS * SECTOR_SIZE;
+}
+
+/*
+ * Undo a failed append of sectors [start, start + n) (whole logical blocks;
+ * the tail sector is `tail`): write them back as they were, with the tail
+ * sector sealed anew at a later sequence number, so it wins over whatever of
+ * the failed write reached either copy (a zero sector would not: a valid copy
+ * always beats it). Returns true when neither copy could be written: the
+ * table may then hold the failed remap.
+ */
+static bool roll_back(struct remap_c *rc, u64 start, unsigned int n, u64 tail)
+{
+	struct remap_disk_table *t;
+	void *buf = rc->rollback_buf;
+	int ra, rb;
+
+	memset(buf, 0, n * SECTOR_SIZE);
+	memcpy(buf, rc->tail, rc->spare_unit * SECTOR_SIZE);
+	t = buf + (tail - start) * SECTOR_SIZE;
+	seal_table(rc, t, tail, le32_to_cpu(t->count), ++rc->seq);
+	ra = spare_io(rc, REQ_OP_WRITE | REQ_FUA, rc->layout.table_a + start, n, buf);
+	rb = spare_io(rc, REQ_OP_WRITE | REQ_FUA, rc->layout.table_b + start, n, buf);
+	if (ra || rb)
+		DMERR("%s: undoing a failed table update: copy A %d, copy B %d",
+		      rc->spare_dev->name, ra, rb);
+	return ra && rb;
+}
+
 /**
  * remap_meta_append - persist slots [first_slot, first_slot + count).
  * @rc: the target.
  * @first_slot: the first new slot, always rc->next_slot.
  * @blocks: the main block each new slot replaces.
  * @count: number of new slots, at most REMAP_BATCH_MAX.
+ * @in_doubt: set when the append failed and could not be undone either: the
+ *	table on the spare may or may not hold these remaps until the next
+ *	append succeeds.
  *
  * Caller holds remap_lock, has already written the slots' data and
  * first_slot == rc->next_slot. On success the remaps are durable in both
- * copies; on failure nothing in memory changed.
+ * copies. On failure the remaps are not made, and the append is undone on
+ * the spare (see roll_back()) so the table and the index agree. Every try
+ * takes a new sequence number: two different contents of a table sector
+ * never share one.
  */
 int remap_meta_append(struct remap_c *rc, u64 first_slot, const u64 *blocks,
-		      unsigned int count)
+		      unsigned int count, bool *in_doubt)
 {
+	unsigned int unit = rc->spare_unit;
 	u64 first = first_slot / REMAP_ENTRIES_PER_SECTOR;
 	u64 last = (first_slot + count - 1) / REMAP_ENTRIES_PER_SECTOR;
-	unsigned int n = last - first + 1, i, done = 0;
-	u64 seq = rc->seq + 1;
+	unsigned int n = last - first + 1, i, done = 0, nr;
+	u64 start = round_down(first, unit), tail, seq;
+	void *buf = rc->meta_buf;
 	struct remap_disk_table *t;
 	int r;
 
+	*in_doubt = false;
 	if (WARN_ON(first_slot != rc->next_slot || !count ||
 		    count > REMAP_BATCH_MAX))
 		return -EINVAL;
@@ -569,34 +704,39 @@ int remap_meta_append(struct remap_c *rc, u64 first_slot, const u64 *blocks,
 	if (!((first_slot + count) % REMAP_ENTRIES_PER_SECTOR) &&
 	    last + 1 < rc->layout.table_sectors)
 		n++;
+	nr = round_up(first + n, unit) - start;
 
-	memcpy(rc->meta_buf, rc->tail, SECTOR_SIZE);
-	memset(rc->meta_buf + SECTOR_SIZE, 0, (n - 1) * SECTOR_SIZE);
+	/* The logical block holding the tail sector, as on disk, then zeros. */
+	memset(buf, 0, nr * SECTOR_SIZE);
+	memcpy(buf, rc->tail, unit * SECTOR_SIZE);
+	seq = ++rc->seq;
 	for (i = 0; i < n; i++) {
 		unsigned int j = i ? 0 : first_slot % REMAP_ENTRIES_PER_SECTOR;
 
-		t = rc->meta_buf + i * SECTOR_SIZE;
+		t = buf + (first - start + i) * SECTOR_SIZE;
 		for (; j < REMAP_ENTRIES_PER_SECTOR && done < count; j++)
 			t->blocks[j] = cpu_to_le64(blocks[done++]);
 		seal_table(rc, t, first + i, j, seq);
 	}
 
-	r = remap_sync_io(rc, rc->spare_dev, REQ_OP_WRITE | REQ_PREFLUSH | REQ_FUA,
-			  rc->layout.table_a + first, n, rc->meta_buf);
+	r = spare_io(rc, REQ_OP_WRITE | REQ_PREFLUSH | REQ_FUA,
+		     rc->layout.table_a + start, nr, buf);
 	if (!r)
-		r = remap_sync_io(rc, rc->spare_dev, REQ_OP_WRITE | REQ_FUA,
-				  rc->layout.table_b + first, n, rc->meta_buf);
-	if (r)
+		r = spare_io(rc, REQ_OP_WRITE | REQ_FUA,
+			     rc->layout.table_b + start, nr, buf);
+	if (r) {
+		*in_doubt = roll_back(rc, start, nr, first);
+		remap_registry_sync(rc);
 		return r;
+	}
 
-	rc->seq = seq;
 	rc->next_slot += count;
 	remap_registry_sync(rc);
-	t = rc->meta_buf + (n - 1) * SECTOR_SIZE;
-	if (le32_to_cpu(t->count) < REMAP_ENTRIES_PER_SECTOR)
-		memcpy(rc->tail, t, SECTOR_SIZE);
-	else
-		memset(rc->tail, 0, SECTOR_SIZE);
+	tail = rc->next_slot / REMAP_ENTRIES_PER_SECTOR;
+	memset(rc->tail, 0, unit * SECTOR_SIZE);
+	if (tail < rc->layout.table_sectors)
+		memcpy(rc->tail, buf + (round_down(tail, unit) - start) * SECTOR_SIZE,
+		       unit * SECTOR_SIZE);
 	return 0;
 }
 
@@ -606,38 +746,54 @@ int remap_meta_append(struct remap_c *rc, u64 first_slot, const u64 *blocks,
  * One entry per spare in use. A table reload builds the new instance while
  * the old one still runs on the same spare: the entry lets the new instance
  * see (in preresume) that the old one persisted remaps after the new one read
- * the table, and refuses a second mapped device on the same spare.
+ * the table, and refuses a second mapped device on the same spare, and a
+ * second target of the same table on it.
  */
 struct remap_registry_entry {
 	struct list_head list;
 	dev_t spare;
 	struct mapped_device *md;
 	u64 seq;
-	unsigned int users;
+	struct list_head users;		/* remap_c.reg_node of each instance */
 };
 
 static LIST_HEAD(remap_registry);
 static DEFINE_MUTEX(remap_registry_lock);
+
+static int join_entry(struct remap_c *rc, struct remap_registry_entry *e,
+		      struct mapped_device *md)
+{
+	struct remap_c *other;
+
+	if (e->md != md) {
+		rc->ti->error = "Spare device is in use by another device";
+		return -EBUSY;
+	}
+	list_for_each_entry(other, &e->users, reg_node) {
+		if (other->ti->table == rc->ti->table) {
+			rc->ti->error = "Spare device is used twice in one table";
+			return -EBUSY;
+		}
+	}
+	list_add(&rc->reg_node, &e->users);
+	rc->reg = e;
+	return 0;
+}
 
 int remap_registry_get(struct remap_c *rc)
 {
 	struct mapped_device *md = dm_table_get_md(rc->ti->table);
 	dev_t spare = rc->spare_dev->bdev->bd_dev;
 	struct remap_registry_entry *e;
+	int r;
 
 	mutex_lock(&remap_registry_lock);
 	list_for_each_entry(e, &remap_registry, list) {
-		if (e->spare != spare)
-			continue;
-		if (e->md != md) {
+		if (e->spare == spare) {
+			r = join_entry(rc, e, md);
 			mutex_unlock(&remap_registry_lock);
-			rc->ti->error = "Spare device is in use by another device";
-			return -EBUSY;
+			return r;
 		}
-		e->users++;
-		rc->reg = e;
-		mutex_unlock(&remap_registry_lock);
-		return 0;
 	}
 	e = kzalloc(sizeof(*e), GFP_KERNEL);
 	if (!e) {
@@ -647,11 +803,11 @@ int remap_registry_get(struct remap_c *rc)
 	}
 	e->spare = spare;
 	e->md = md;
-	e->users = 1;
+	INIT_LIST_HEAD(&e->users);
 	list_add(&e->list, &remap_registry);
-	rc->reg = e;
+	r = join_entry(rc, e, md);
 	mutex_unlock(&remap_registry_lock);
-	return 0;
+	return r;
 }
 
 void remap_registry_put(struct remap_c *rc)
@@ -663,7 +819,8 @@ void remap_registry_put(struct remap_c *rc)
 	mutex_lock(&remap_registry_lock);
 	if (rc->seq > e->seq)
 		e->seq = rc->seq;
-	if (!--e->users) {
+	list_del(&rc->reg_node);
+	if (list_empty(&e->users)) {
 		list_del(&e->list);
 		kfree(e);
 	}
@@ -673,7 +830,7 @@ void remap_registry_put(struct remap_c *rc)
 
 /*
  * Publish our newest sequence number, unless another instance on the same
- * spare has persisted a later one: then return true (our table is stale).
+ * spare has written a later one: then return true (our table is stale).
  */
 bool remap_registry_sync(struct remap_c *rc)
 {

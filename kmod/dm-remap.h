@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * dm-remap: shared definitions of the target (dm-remap-target.c) and of its
- * persistent remap table on the spare device (dm-remap-metadata.c).
+ * dm-remap: shared definitions of the target (dm-remap-target.c), of its
+ * worker and block moves (dm-remap-move.c), of its persistent remap table on
+ * the spare device (dm-remap-metadata.c) and of the synchronous I/O they do
+ * (dm-remap-io.c).
  */
 #ifndef DM_REMAP_H
 #define DM_REMAP_H
 
+#include <linux/bio.h>
 #include <linux/device-mapper.h>
-#include <linux/dm-io.h>
+#include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
@@ -24,6 +27,9 @@
 /* Most remaps one proactive step persists at once (bounds the table write). */
 #define REMAP_BATCH_MAX 1024
 
+/* Largest logical block of a spare: the superblock copies sit 8 sectors apart. */
+#define REMAP_MAX_UNIT_SECTORS 8
+
 /* Where each piece of the metadata lives on the spare, in sectors. */
 struct remap_layout {
 	sector_t table_sectors;	/* table sectors per copy */
@@ -33,11 +39,18 @@ struct remap_layout {
 	u64 nr_slots;		/* blocks the spare can hold */
 };
 
-/* What the constructor found on the spare, acted on in preresume. */
+/* What is known of the metadata on the spare. */
 enum remap_meta_state {
+	REMAP_META_UNLOADED,	/* never read, or the last read failed */
 	REMAP_META_LOADED,	/* valid metadata read, nothing to write */
 	REMAP_META_NEEDS_REPAIR,	/* one copy was damaged */
 	REMAP_META_BLANK,	/* all-zero spare: format it on first resume */
+};
+
+/* Pending-set values: why a block not on the spare is routed to the worker. */
+enum remap_pending_kind {
+	REMAP_UNREADABLE = 1,	/* a read failed: the next write moves it */
+	REMAP_IN_DOUBT = 2,	/* a failed append may have persisted its remap */
 };
 
 struct remap_registry_entry;
@@ -47,37 +60,46 @@ struct remap_c {
 	struct dm_dev *main_dev;
 	struct dm_dev *spare_dev;
 
+	/* Table arguments. */
 	sector_t block_sectors;
 	unsigned int block_shift;
 	u64 nr_blocks;			/* main blocks covered by the target */
 	unsigned int read_retries;
+	unsigned int failing_after;	/* 0: never declare main failing */
 	char main_id[REMAP_MAIN_ID_MAX + 1];
-	unsigned int nr_feature_args;
-	char *feature_args;		/* as given, re-emitted by TABLE status */
+	bool given_block_size, given_read_retries, given_failing_after;
+
+	/* Logical block sizes, in sectors: the smallest I/O each device takes. */
+	unsigned int main_unit;
+	unsigned int spare_unit;
 
 	/* Persistent state, changed only under remap_lock. */
 	struct remap_layout layout;
 	u64 format_id;
-	u64 seq;			/* newest sequence number on disk */
+	u64 seq;			/* newest sequence number written or tried */
 	u64 next_slot;			/* slots are handed out in order */
-	void *tail;			/* image of the table sector being filled */
-	void *meta_buf;			/* REMAP_BATCH_MAX entries worth of sectors */
+	void *tail;			/* image of the metadata unit being filled */
+	void *meta_buf;			/* an append's table sectors, whole units */
+	void *rollback_buf;		/* what an append undoes if it fails */
 	enum remap_meta_state meta_state;
 	struct remap_registry_entry *reg;
+	struct list_head reg_node;	/* in reg->users */
 
 	/*
-	 * main block -> spare slot (xa_mk_value) and the set of pending blocks
-	 * (read failed, not yet rewritten). Readers on the I/O path use RCU
-	 * only; writers hold remap_lock (and the xarray's own lock).
+	 * main block -> spare slot (xa_mk_value) and the pending set (enum
+	 * remap_pending_kind values). Readers on the I/O path use RCU only;
+	 * writers hold remap_lock (and the xarray's own lock).
 	 */
 	struct xarray remaps;
 	struct xarray pending;
 	u64 nr_pending;
+	u64 nr_in_doubt;
 	bool any_special;		/* remaps or pending exist: look them up */
 
 	struct mutex remap_lock;	/* serialises every remap table change */
 	void *block_buf;		/* one block, used under remap_lock */
-	struct dm_io_client *io_client;
+	void *probe_buf;		/* one logical block of main, same */
+	struct bio_set bios;		/* the worker's and metadata's own bios */
 
 	/*
 	 * A block being moved to the spare is "busy": new writes to it wait on
@@ -97,24 +119,118 @@ struct remap_c {
 	struct bio_list deferred;	/* bios the worker must finish */
 	struct workqueue_struct *wq;
 	struct work_struct worker;
-	bool suspending;
+	bool live;			/* resumed and not suspending */
+
+	/*
+	 * Distinct main blocks that failed with no successful I/O on main in
+	 * between; at failing_after, main is declared failing (latched until
+	 * clear_stats or a reload) and no more blocks are moved automatically.
+	 */
+	atomic_t fail_streak;
+	u64 last_failed_block;
+	bool failing;
 
 	atomic64_t read_errors;
 	atomic64_t write_errors;
+	atomic64_t other_errors;
 	atomic64_t remap_failures;
 	atomic64_t lost_sectors;
 	bool spare_full;
 	bool metadata_error;
 };
 
-int remap_sync_io(struct remap_c *rc, struct dm_dev *dev, blk_opf_t opf,
-		  sector_t sector, sector_t count, void *buf);
+/* Largest block_size, in sectors (a bitmap per block is kept on the stack). */
+#define REMAP_MAX_BLOCK_SECTORS 128
+
+/* Where map sent a bio; end_io decides from this, never from the bio. */
+enum remap_route {
+	ROUTE_OTHER,	/* empty flush or discard: errors are returned as they are */
+	ROUTE_MAIN,
+	ROUTE_SPARE,
+};
+
+/* Per-bio state, in the space DM reserves with ti->per_io_data_size. */
+struct remap_io {
+	struct bvec_iter iter;	/* as mapped: restored before the worker runs */
+	sector_t sector;	/* first sector, relative to the target */
+	u8 epoch;
+	u8 route;
+	bool counted;		/* holds a reference in inflight[epoch] */
+	bool finished;		/* worker called bio_endio: end_io is a no-op */
+};
+
+/*
+ * The statuses that say the medium failed: only these start a move. SCSI
+ * reports an unrecovered read as BLK_STS_MEDIUM and a failed write, after its
+ * retries, as BLK_STS_IOERR; NVMe, virtio and the device-mapper error paths
+ * use BLK_STS_IOERR. Everything else (NOSPC from a thin pool, a reservation
+ * conflict, OFFLINE, TRANSPORT, TIMEOUT, NOTSUPP, AGAIN, PROTECTION...) is
+ * about something other than the sector, and is returned unchanged.
+ */
+static inline bool remap_medium_error(blk_status_t status)
+{
+	return status == BLK_STS_IOERR || status == BLK_STS_MEDIUM;
+}
+
+static inline u64 block_of(struct remap_c *rc, sector_t sector)
+{
+	return sector >> rc->block_shift;
+}
+
+static inline sector_t block_start(struct remap_c *rc, u64 block)
+{
+	return (sector_t)block << rc->block_shift;
+}
+
+static inline sector_t slot_sector(struct remap_c *rc, u64 slot)
+{
+	return rc->layout.data_start + ((sector_t)slot << rc->block_shift);
+}
+
+/* Slot of a remapped block, or -1. RCU only: safe on the I/O path. */
+static inline s64 lookup_slot(struct remap_c *rc, u64 block)
+{
+	void *entry = xa_load(&rc->remaps, block);
+
+	return entry ? (s64)xa_to_value(entry) : -1;
+}
+
+/* The block's enum remap_pending_kind, or 0. RCU only. */
+static inline unsigned long pending_kind(struct remap_c *rc, u64 block)
+{
+	void *entry;
+
+	if (!READ_ONCE(rc->nr_pending))
+		return 0;
+	entry = xa_load(&rc->pending, block);
+	return entry ? xa_to_value(entry) : 0;
+}
+
+/* Any success on main ends a failing streak (one read when there is none). */
+static inline void note_main_success(struct remap_c *rc)
+{
+	if (unlikely(atomic_read(&rc->fail_streak)))
+		atomic_set(&rc->fail_streak, 0);
+}
+
+/* dm-remap-move.c */
+void remap_worker(struct work_struct *work);
+void remap_defer_bio(struct remap_c *rc, struct bio *bio);
+int remap_proactive(struct remap_c *rc, u64 first, u64 count);
+
+/* dm-remap-io.c */
+int remap_io_init(struct remap_c *rc);
+void remap_io_exit(struct remap_c *rc);
+blk_status_t remap_sync_io(struct remap_c *rc, struct dm_dev *dev,
+			   blk_opf_t opf, sector_t sector, sector_t count,
+			   void *buf);
 
 /* dm-remap-metadata.c */
 int remap_meta_load(struct remap_c *rc, bool allow_writes);
 int remap_meta_format(struct remap_c *rc);
 int remap_meta_append(struct remap_c *rc, u64 first_slot, const u64 *blocks,
-		      unsigned int count);
+		      unsigned int count, bool *in_doubt);
+size_t remap_meta_buf_bytes(void);
 int remap_registry_get(struct remap_c *rc);
 void remap_registry_put(struct remap_c *rc);
 bool remap_registry_sync(struct remap_c *rc);

@@ -19,7 +19,7 @@ export const TARGET_NAME = 'remap';
 export const MODULE_NAME = 'dm-remap';
 
 /** Health reported by the target's INFO status (see kmod/README.md). */
-export type TargetHealth = 'ok' | 'degraded' | 'spare_full' | 'metadata_error';
+export type TargetHealth = 'ok' | 'degraded' | 'spare_full' | 'failing' | 'metadata_error';
 
 /** Parsed `dmsetup status` line of one `remap` target (kmod/README.md, "Status"). */
 export interface RemapStatus {

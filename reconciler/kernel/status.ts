@@ -7,7 +7,7 @@
 import type { RemapStatus, TargetHealth } from './adapter.js';
 import { parseNonNegativeInteger, TableSyntaxError } from './table.js';
 
-const HEALTH_VALUES: readonly TargetHealth[] = ['ok', 'degraded', 'spare_full', 'metadata_error'];
+const HEALTH_VALUES: readonly TargetHealth[] = ['ok', 'degraded', 'spare_full', 'failing', 'metadata_error'];
 
 /** Status key in the kernel's output → field of RemapStatus. Order is the order the module prints. */
 const COUNTER_KEYS = {

@@ -71,6 +71,17 @@ test('the status line the module prints parses, with its extra keys kept', (t) =
   });
 });
 
+test('a module 1.1 status line parses: health=failing, and other_errors kept as an extra key', (t) => {
+  // As printed by dm-remap.ko 1.1 in the guest (a main declared failing after failing_after blocks).
+  const line =
+    'health=failing remapped=7 pending=0 spare_used=7 spare_total=4076 read_errors=0 write_errors=12 ' +
+    'remap_failures=0 metadata_seq=8 block_size=8 lost_sectors=0 other_errors=2';
+  const status = parseRemapStatus(line);
+  t.is(status.health, 'failing');
+  t.is(status.writeErrors, 12);
+  t.deepEqual(status.extra, { block_size: '8', lost_sectors: '0', other_errors: '2' });
+});
+
 test('a status missing a counter, with an unknown health or a repeated key is refused', (t) => {
   const full =
     'health=ok remapped=0 pending=0 spare_used=0 spare_total=1 read_errors=0 write_errors=0 remap_failures=0 metadata_seq=0';
@@ -112,7 +123,7 @@ test('formatting a remap table and parsing it back gives the same table', (t) =>
 });
 
 const statuses = fc.record<RemapStatus>({
-  health: fc.constantFrom('ok', 'degraded', 'spare_full', 'metadata_error'),
+  health: fc.constantFrom('ok', 'degraded', 'spare_full', 'failing', 'metadata_error'),
   remappedBlocks: fc.nat(),
   pendingBlocks: fc.nat(),
   spareBlocksUsed: fc.nat(),

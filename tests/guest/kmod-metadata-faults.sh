@@ -20,7 +20,9 @@
 #  F. a spare whose first 8 KiB were zeroed over old data, and one whose first
 #     format was cut short, are formatted and reloaded (they used to be
 #     refused for ever); a torn superblock on a spare holding remaps is still
-#     refused.
+#     refused;
+#  G. two valid superblocks that differ: both are rewritten from the newer
+#     (the repair used to copy copy A whatever won).
 # Each case starts from a fresh main and spare. Arguments pick cases (default:
 # all), e.g. `kmod-metadata-faults.sh C` to see one alone.
 set -eu
@@ -28,7 +30,7 @@ set -eu
 . "$(dirname "$0")/lib/mains.sh"
 
 load_remap_module
-SECTIONS="${*:-A B C D E F}"
+SECTIONS="${*:-A B C D E F G}"
 want() { case " $SECTIONS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 main="$(make_loop 64)"
@@ -204,5 +206,21 @@ if want F; then
 	expect_failure dmsetup create r --uuid DMREMAP-test-r --table "$table"
 	dmsetup remove r 2>/dev/null || true
 	kmod_log "F: torn first format formatted again; torn superblock with remaps refused"
+fi
+# --- G. two valid superblocks that differ: the newer one wins and is copied ------
+if want G; then
+	spare="$(make_loop 16)"
+	start_case "$spare"
+	dmsetup message r 0 remap 10
+	dm_remove r
+	# Copy B: one update newer, and recording a spare 8 sectors smaller (still valid).
+	newer="$(node --import tsx/esm tests/guest/lib/reseal-superblock.ts "$spare" b 80=1 24=-8)"
+	dm_create r "$table"
+	assert_eq "G: remaps with copy B adopted" "10 0" "$(dmsetup message r 0 list_remaps)"
+	dm_remove r
+	sb_hex() { dd if="$spare" bs=512 skip="$1" count=1 iflag=direct status=none | od -An -v -tx1 | tr -d ' \n'; }
+	assert_eq "G: copy A rewritten from the newer copy B" "$newer" "$(sb_hex 0)"
+	assert_eq "G: copy B kept" "$newer" "$(sb_hex 8)"
+	kmod_log "G: two valid superblocks: both now hold the newer one"
 fi
 kmod_log "PASS ($MAIN_KIND spare: $SECTIONS)"

@@ -115,7 +115,9 @@ static sector_t layout_for(sector_t spare_sectors, sector_t block_sectors,
 static int compute_layout(sector_t spare_sectors, sector_t block_sectors,
 			  struct remap_layout *l)
 {
-	u64 lo = 0, hi = spare_sectors / block_sectors;
+	/* Past REMAP_INDEX_MAX_SLOT the index cannot hold a slot: leave the rest unused. */
+	u64 lo = 0, hi = min_t(u64, spare_sectors / block_sectors,
+			       REMAP_INDEX_MAX_SLOT + 1);
 
 	while (lo < hi) {
 		u64 mid = lo + (hi - lo + 1) / 2;
@@ -240,6 +242,7 @@ static int check_identity(struct remap_c *rc, const struct remap_disk_sb *sb)
 	    l->data_start < l->table_b + round_up(l->table_sectors, 8) ||
 	    l->data_start % max_t(sector_t, rc->block_sectors, 8) ||
 	    l->table_sectors * REMAP_ENTRIES_PER_SECTOR < l->nr_slots ||
+	    l->nr_slots > REMAP_INDEX_MAX_SLOT + 1 ||
 	    l->data_start + l->nr_slots * rc->block_sectors > spare_now) {
 		ti->error = "Spare metadata layout is inconsistent";
 		return -EINVAL;
@@ -371,28 +374,23 @@ static void seal_table(struct remap_c *rc, struct remap_disk_table *t,
 	t->crc = cpu_to_le32(remap_crc(t));
 }
 
-static int adopt_entries(struct remap_c *rc, const struct remap_disk_table *t,
-			 u64 index)
+/* Hand a table sector's entries to the loader (a block twice is found at its end). */
+static int adopt_entries(struct remap_c *rc, struct remap_index_loader *ld,
+			 const struct remap_disk_table *t, u64 index)
 {
 	unsigned int j, count = le32_to_cpu(t->count);
 
 	for (j = 0; j < count; j++) {
 		u64 block = le64_to_cpu(t->blocks[j]);
 		u64 slot = index * REMAP_ENTRIES_PER_SECTOR + j;
-		int r;
 
 		if (block >= rc->nr_blocks || slot >= rc->layout.nr_slots) {
 			rc->ti->error = "Spare metadata names a block outside the device";
 			return -EILSEQ;
 		}
-		r = xa_insert(&rc->remaps, block, xa_mk_value(slot), GFP_KERNEL);
-		if (r == -EBUSY) {
-			rc->ti->error = "Spare metadata remaps one block twice";
-			return -EILSEQ;
-		}
-		if (r) {
+		if (remap_index_load_add(ld, block, slot)) {
 			rc->ti->error = "Cannot allocate the remap index";
-			return r;
+			return -ENOMEM;
 		}
 	}
 	return 0;
@@ -426,8 +424,8 @@ static void repair_range(struct remap_c *rc, char copy, sector_t copy_start,
  * into `a` (the merged image), rewriting damaged copies when allowed, and
  * keeping the image of the logical block the next remap lands in.
  */
-static int load_table(struct remap_c *rc, void *a, void *b, bool allow_writes,
-		      bool *repair)
+static int load_table(struct remap_c *rc, struct remap_index_loader *ld,
+		      void *a, void *b, bool allow_writes, bool *repair)
 {
 	struct remap_layout *l = &rc->layout;
 	unsigned int unit = rc->spare_unit;
@@ -495,7 +493,7 @@ static int load_table(struct remap_c *rc, void *a, void *b, bool allow_writes,
 				bad_b_first = min(bad_b_first, idx);
 				bad_b_last = idx;
 			}
-			r = adopt_entries(rc, ta, idx);
+			r = adopt_entries(rc, ld, ta, idx);
 			if (r)
 				return r;
 			rc->seq = max_t(u64, rc->seq, le64_to_cpu(ta->seq));
@@ -534,7 +532,7 @@ static int load_table(struct remap_c *rc, void *a, void *b, bool allow_writes,
 }
 
 /**
- * remap_meta_load - read the remap table from the spare into rc->remaps.
+ * remap_meta_load - read the remap table from the spare into rc->index.
  * @rc: the target; its devices, block size and length are set.
  * @allow_writes: repair a damaged copy now (false in the constructor, whose
  *	table may still be rejected; preresume reloads with writes allowed).
@@ -546,6 +544,7 @@ static int load_table(struct remap_c *rc, void *a, void *b, bool allow_writes,
 int remap_meta_load(struct remap_c *rc, bool allow_writes)
 {
 	const struct remap_disk_sb *good = NULL;
+	struct remap_index_loader ld;
 	bool repair = false;
 	void *a, *b;
 	int r;
@@ -558,7 +557,7 @@ int remap_meta_load(struct remap_c *rc, bool allow_writes)
 	}
 	b = a + REMAP_LOAD_CHUNK * SECTOR_SIZE;
 
-	xa_destroy(&rc->remaps);
+	remap_index_destroy(&rc->index);
 	rc->seq = 0;
 	rc->next_slot = 0;
 	r = load_sb(rc, a, &repair, &good);
@@ -578,11 +577,22 @@ int remap_meta_load(struct remap_c *rc, bool allow_writes)
 		WRITE_ONCE(rc->metadata_error, true);
 		DMERR("%s: repairing the superblock failed", rc->spare_dev->name);
 	}
-	r = load_table(rc, a, b, allow_writes, &repair);
+	remap_index_load_begin(&ld);
+	r = load_table(rc, &ld, a, b, allow_writes, &repair);
 	if (r) {
-		xa_destroy(&rc->remaps);
+		remap_index_load_abort(&ld);
 		goto out;
 	}
+	r = remap_index_load_end(&rc->index, &ld);
+	if (r == -EILSEQ) {
+		rc->ti->error = "Spare metadata remaps one block twice";
+		DMERR("%s: block %llu remapped twice in the table",
+		      rc->spare_dev->name, ld.duplicate);
+	} else if (r) {
+		rc->ti->error = "Cannot allocate the remap index";
+	}
+	if (r)
+		goto out;
 	rc->meta_state = repair && !allow_writes ? REMAP_META_NEEDS_REPAIR
 						 : REMAP_META_LOADED;
 out:

@@ -202,43 +202,40 @@ static blk_status_t assemble_block(struct remap_c *rc, u64 block,
 
 /* ---- the index and the pending set ---- */
 
-static void release_index(struct remap_c *rc, u64 first_block,
-			  unsigned int count)
+static void release_index(struct remap_c *rc, struct remap_index_update *up,
+			  u64 first_block, unsigned int count)
 {
 	unsigned int i;
 
-	for (i = 0; i < count; i++) {
-		xa_release(&rc->remaps, first_block + i);
+	remap_index_cancel(up);
+	for (i = 0; i < count; i++)
 		xa_release(&rc->pending, first_block + i);
-	}
 }
 
 /*
- * Reserve the entries blocks about to be remapped need, before their remap
+ * Set aside the memory blocks about to be remapped need, before their remap
  * is persisted: a remap on the spare must always be in the index, and a
  * block a failed append leaves in doubt must always be in the pending set,
- * so neither may need memory afterwards. Reserved entries read as absent.
- * Caller holds remap_lock.
+ * so neither may need memory afterwards. Reserved pending entries read as
+ * absent. Caller holds remap_lock, and changes the index in no other way
+ * until install_remaps() or release_index().
  */
-static int reserve_index(struct remap_c *rc, u64 first_block,
-			 unsigned int count)
+static int reserve_index(struct remap_c *rc, struct remap_index_update *up,
+			 u64 first_block, unsigned int count)
 {
-	unsigned int i;
+	unsigned int i = 0;
 	int r;
 
-	for (i = 0; i < count; i++) {
-		r = xa_reserve(&rc->remaps, first_block + i, GFP_NOIO);
-		if (!r)
-			r = xa_reserve(&rc->pending, first_block + i, GFP_NOIO);
-		if (r) {
-			release_index(rc, first_block, i + 1);
-			atomic64_add(count, &rc->remap_failures);
-			DMERR_LIMIT("remap index allocation failed for block %llu",
-				    first_block + i);
-			return r;
-		}
+	r = remap_index_prepare(&rc->index, up, count);
+	for (; !r && i < count; i++)
+		r = xa_reserve(&rc->pending, first_block + i, GFP_NOIO);
+	if (r) {
+		release_index(rc, up, first_block, i);
+		atomic64_add(count, &rc->remap_failures);
+		DMERR_LIMIT("remap index allocation failed for block %llu",
+			    first_block);
 	}
-	return 0;
+	return r;
 }
 
 /* Set a block's pending kind; kinds only escalate. Caller holds remap_lock. */
@@ -268,23 +265,19 @@ static void clear_pending(struct remap_c *rc, u64 block)
 		rc->nr_in_doubt--;
 }
 
-/* Install remaps whose entries reserve_index() reserved. */
-static void install_remaps(struct remap_c *rc, u64 first_block, u64 first_slot,
-			   unsigned int count)
+/* Install remaps whose memory reserve_index() set aside: cannot fail. */
+static void install_remaps(struct remap_c *rc, struct remap_index_update *up,
+			   u64 first_block, u64 first_slot, unsigned int count)
 {
 	unsigned int i;
 
 	WRITE_ONCE(rc->any_special, true);
 	/* The flag before the entries: pairs with smp_rmb() in remap_map(). */
 	smp_wmb();
+	remap_index_commit(&rc->index, up, first_block, first_slot, count);
 	for (i = 0; i < count; i++) {
-		u64 block = first_block + i;
-
-		if (xa_err(xa_store(&rc->remaps, block,
-				    xa_mk_value(first_slot + i), GFP_NOIO)))
-			DMERR("remap index allocation failed for block %llu", block);
-		clear_pending(rc, block);
-		xa_release(&rc->pending, block);
+		clear_pending(rc, first_block + i);
+		xa_release(&rc->pending, first_block + i);
 	}
 }
 
@@ -353,6 +346,7 @@ static u64 free_slots(struct remap_c *rc)
 static int move_block(struct remap_c *rc, u64 block, unsigned int from,
 		      unsigned int to)
 {
+	struct remap_index_update up;
 	u64 slot = rc->next_slot;
 	blk_status_t status;
 	int r;
@@ -361,7 +355,7 @@ static int move_block(struct remap_c *rc, u64 block, unsigned int from,
 		atomic64_inc(&rc->remap_failures);
 		return -ENOSPC;
 	}
-	r = reserve_index(rc, block, 1);
+	r = reserve_index(rc, &up, block, 1);
 	if (r)
 		return r;
 	remap_begin_move(rc, block, block + 1);
@@ -384,11 +378,11 @@ static int move_block(struct remap_c *rc, u64 block, unsigned int from,
 		}
 	}
 	if (!r) {
-		install_remaps(rc, block, slot, 1);
+		install_remaps(rc, &up, block, slot, 1);
 		DMINFO_LIMIT("%s: block %llu remapped to spare slot %llu",
 			     rc->main_dev->name, block, slot);
 	} else {
-		release_index(rc, block, 1);
+		release_index(rc, &up, block, 1);
 	}
 	remap_end_move(rc);
 	return r;
@@ -624,6 +618,7 @@ int remap_proactive(struct remap_c *rc, u64 first, u64 count)
 		goto out;
 	}
 	while (block < end && !r) {
+		struct remap_index_update up;
 		unsigned int run = 0;
 		u64 slot, free;
 
@@ -646,7 +641,7 @@ int remap_proactive(struct remap_c *rc, u64 first, u64 count)
 			goto unlock;
 		}
 		run = min_t(u64, run, free);
-		r = reserve_index(rc, block, run);
+		r = reserve_index(rc, &up, block, run);
 		if (r)
 			goto unlock;
 		slot = rc->next_slot;
@@ -664,9 +659,9 @@ int remap_proactive(struct remap_c *rc, u64 first, u64 count)
 				r = persist_remaps(rc, block, blocks, run);
 		}
 		if (!r)
-			install_remaps(rc, block, slot, run);
+			install_remaps(rc, &up, block, slot, run);
 		else
-			release_index(rc, block, run);
+			release_index(rc, &up, block, run);
 		remap_end_move(rc);
 		block += run;
 unlock:

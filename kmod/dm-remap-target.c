@@ -161,7 +161,7 @@ static void remap_dtr(struct dm_target *ti)
 	if (rc->wq)
 		destroy_workqueue(rc->wq);
 	remap_registry_put(rc);
-	xa_destroy(&rc->remaps);
+	remap_index_destroy(&rc->index);
 	xa_destroy(&rc->pending);
 	remap_io_exit(rc);
 	kvfree(rc->rollback_buf);
@@ -229,7 +229,7 @@ static int remap_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	rc->block_sectors = REMAP_DEFAULT_BLOCK_SECTORS;
 	rc->read_retries = REMAP_DEFAULT_READ_RETRIES;
 	rc->failing_after = REMAP_DEFAULT_FAILING_AFTER;
-	xa_init(&rc->remaps);
+	remap_index_init(&rc->index);
 	xa_init(&rc->pending);
 	mutex_init(&rc->remap_lock);
 	spin_lock_init(&rc->lock);
@@ -355,10 +355,9 @@ static bool park_if_busy(struct remap_c *rc, struct bio *bio,
 /* The first block after `block` (up to `last`) that needs special routing. */
 static u64 next_special(struct remap_c *rc, u64 block, u64 last, bool is_write)
 {
-	unsigned long idx = block + 1, found = last + 1;
+	u64 found = remap_index_next(&rc->index, block + 1, last);
+	unsigned long idx;
 
-	if (xa_find(&rc->remaps, &idx, last, XA_PRESENT))
-		found = idx;
 	if (is_write && READ_ONCE(rc->nr_pending)) {
 		idx = block + 1;
 		if (xa_find(&rc->pending, &idx, last, XA_PRESENT) && idx < found)
@@ -659,37 +658,57 @@ static int parse_range(unsigned int argc, char **argv, u64 limit, u64 *first,
 	return 0;
 }
 
+/* Reply "<block> <slot>" per remap in [first, last]; a full buffer stops it. */
+static void list_remaps(struct remap_c *rc, u64 first, u64 last, char *result,
+			unsigned int maxlen)
+{
+	struct remap_index_iter it;
+	unsigned int sz = 0;
+	u64 block, slot;
+
+	rcu_read_lock();
+	remap_index_iter_start(&rc->index, &it, first, last);
+	/* A full buffer: DM flags it and dmsetup retries larger. */
+	while (sz < maxlen && remap_index_iter_next(&it, &block, &slot))
+		DMEMIT("%llu %llu\n", block, slot);
+	rcu_read_unlock();
+}
+
+/* Reply one pending block per line in [first, last]. */
+static void list_pending(struct remap_c *rc, u64 first, u64 last, char *result,
+			 unsigned int maxlen)
+{
+	unsigned int sz = 0;
+	unsigned long idx;
+	void *entry;
+
+	rcu_read_lock();
+	xa_for_each_range(&rc->pending, idx, entry, first, last) {
+		DMEMIT("%lu\n", idx);
+		if (sz >= maxlen)
+			break;
+	}
+	rcu_read_unlock();
+}
+
 static int remap_message(struct dm_target *ti, unsigned int argc, char **argv,
 			 char *result, unsigned int maxlen)
 {
 	struct remap_c *rc = ti->private;
-	unsigned int sz = 0;
 	u64 first, count;
-	unsigned long idx;
-	void *entry;
 
 	if (!argc)
 		return -EINVAL;
 
 	if (!strcasecmp(argv[0], "list_remaps") || !strcasecmp(argv[0], "list_pending")) {
-		struct xarray *xa = !strcasecmp(argv[0], "list_remaps") ?
-				    &rc->remaps : &rc->pending;
-
 		if (parse_range(argc, argv, rc->nr_blocks, &first, &count, U64_MAX)) {
 			DMERR("Invalid %s arguments", argv[0]);
 			return -EINVAL;
 		}
-		rcu_read_lock();
-		xa_for_each_range(xa, idx, entry, first, first + count - 1) {
-			if (xa == &rc->remaps)
-				DMEMIT("%lu %lu\n", idx, xa_to_value(entry));
-			else
-				DMEMIT("%lu\n", idx);
-			/* A full buffer: DM flags it and dmsetup retries larger. */
-			if (sz >= maxlen)
-				break;
-		}
-		rcu_read_unlock();
+		if (!strcasecmp(argv[0], "list_remaps"))
+			list_remaps(rc, first, first + count - 1, result, maxlen);
+		else
+			list_pending(rc, first, first + count - 1, result, maxlen);
 		return 1;
 	}
 	if (!strcasecmp(argv[0], "remap")) {

@@ -17,6 +17,8 @@
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 
+#include "dm-remap-index.h"
+
 #define DM_MSG_PREFIX "remap"
 
 #define REMAP_MAIN_ID_MAX 63
@@ -86,11 +88,11 @@ struct remap_c {
 	struct list_head reg_node;	/* in reg->users */
 
 	/*
-	 * main block -> spare slot (xa_mk_value) and the pending set (enum
-	 * remap_pending_kind values). Readers on the I/O path use RCU only;
-	 * writers hold remap_lock (and the xarray's own lock).
+	 * main block -> spare slot (dm-remap-index.c) and the pending set (an
+	 * xarray of enum remap_pending_kind values). Readers on the I/O path
+	 * use RCU only; writers hold remap_lock.
 	 */
-	struct xarray remaps;
+	struct remap_index index;
 	struct xarray pending;
 	u64 nr_pending;
 	u64 nr_in_doubt;
@@ -190,9 +192,7 @@ static inline sector_t slot_sector(struct remap_c *rc, u64 slot)
 /* Slot of a remapped block, or -1. RCU only: safe on the I/O path. */
 static inline s64 lookup_slot(struct remap_c *rc, u64 block)
 {
-	void *entry = xa_load(&rc->remaps, block);
-
-	return entry ? (s64)xa_to_value(entry) : -1;
+	return remap_index_lookup(&rc->index, block);
 }
 
 /* The block's enum remap_pending_kind, or 0. RCU only. */

@@ -118,6 +118,8 @@ export interface SpareSuperblock {
   mainSectors: number;
   spareSectors: number;
   sequence: number;
+  /** The random id the module drew when it formatted the spare (hex), telling one format from the next. */
+  formatId?: string;
   /** The `main_id` the spare was formatted with; '' when that table gave none. */
   mainId: string;
 }

@@ -77,6 +77,7 @@ export function parseSuperblockCopy(sector: Uint8Array | undefined): CopyVerdict
       mainSectors: Number(view.getBigUint64(16, true)),
       spareSectors: Number(view.getBigUint64(24, true)),
       sequence: Number(view.getBigUint64(80, true)),
+      formatId: view.getBigUint64(32, true).toString(16).padStart(16, '0'),
       // latin1: one character per byte, so the string compares as the module's strncmp does.
       mainId: Buffer.from(end < 0 ? idBytes : idBytes.subarray(0, end)).toString('latin1'),
     },

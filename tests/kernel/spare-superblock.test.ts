@@ -50,6 +50,7 @@ test('a spare the module formatted with main_id reads as formatted, with its mai
       mainSectors: 8192,
       spareSectors: 8192,
       sequence: 1,
+      formatId: 'd658478d8e818592',
       mainId: 'naa.5000c500a1b2c3d4',
     },
   });

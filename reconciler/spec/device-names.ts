@@ -3,6 +3,7 @@
  * the schema messages and the per-document checks.
  */
 import { OWNED_UUID_PREFIX } from '../kernel/adapter.js';
+import { describeDisallowed } from './characters.js';
 
 /** DM_NAME_LEN is 128 bytes including the terminating NUL. */
 export const DM_MAX_NAME_BYTES = 127;
@@ -14,16 +15,25 @@ export const MAX_DEVICE_NAME_BYTES = Math.min(
   DM_MAX_UUID_BYTES - OWNED_UUID_PREFIX.length,
 );
 
-/** Why device-mapper would refuse `name`, in words that complete "metadata.name …"; undefined if it is fine. */
+/**
+ * The characters of a name: LVM's safe set. The kernel itself only refuses '/'
+ * (and the names below), but a name with a space, a shell metacharacter or an
+ * invisible character is misread by dmsetup, udev rules and scripts, or looks
+ * like another name in a listing.
+ */
+const NAME_CHARACTER = /^[A-Za-z0-9+_.-]$/;
+export const ALLOWED_NAME_CHARACTERS = 'A-Z a-z 0-9 + _ . -';
+
+/** Why `name` cannot be a device-mapper name here, in words that complete "metadata.name …"; undefined if it is fine. */
 export function deviceNameProblem(name: string): string | undefined {
   if (name.length === 0) return 'must not be empty';
   if (name === '.' || name === '..') return `must not be '.' or '..'`;
-  if (name.includes('/')) return `must not contain '/'`;
-  const control = [...name].find((char) => isControlCharacter(char));
-  if (control !== undefined) {
-    const code = control.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
-    return `must not contain control characters (found U+${code})`;
+  if (name === 'control') {
+    return "must not be 'control' (the kernel refuses it: /dev/mapper/control is device-mapper's own node)";
   }
+  if (name.startsWith('-')) return "must not start with '-' (dmsetup would read it as an option)";
+  const disallowed = describeDisallowed(name, (char) => NAME_CHARACTER.test(char));
+  if (disallowed !== '') return `contains ${disallowed}; only ${ALLOWED_NAME_CHARACTERS} are allowed`;
   const bytes = Buffer.byteLength(name, 'utf8');
   if (bytes > MAX_DEVICE_NAME_BYTES) {
     return (
@@ -32,11 +42,6 @@ export function deviceNameProblem(name: string): string | undefined {
     );
   }
   return undefined;
-}
-
-function isControlCharacter(char: string): boolean {
-  const code = char.codePointAt(0)!;
-  return code < 0x20 || code === 0x7f;
 }
 
 /**

@@ -4,6 +4,7 @@
  * reports e.g. both `type` and `enum` for blockSize: "x"), unknown fields get
  * a "did you mean" suggestion.
  */
+import { escapeInvisible } from './characters.js';
 import { DiagnosticCode } from './diagnostics.js';
 import { deviceNameProblem } from './device-names.js';
 import { EXPECTED_KEYWORD } from './schema.js';
@@ -142,14 +143,17 @@ function valueAt(root: unknown, path: readonly PathSegment[]): unknown {
   return node;
 }
 
-/** How a wrong value is quoted back: short, and naming the YAML notion (map, list) rather than JS's. */
+/**
+ * How a wrong value is quoted back: short, with invisible characters escaped, and naming the YAML notion
+ * (map, list) rather than JS's.
+ */
 export function describeValue(value: unknown): string {
   if (value === null || value === undefined) return 'nothing (an empty value)';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a map';
   if (typeof value === 'string') {
     const shown = value.length > 60 ? `${value.slice(0, 57)}...` : value;
-    return JSON.stringify(shown);
+    return escapeInvisible(JSON.stringify(shown));
   }
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return typeof value;

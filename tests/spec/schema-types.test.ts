@@ -39,7 +39,7 @@ const structure = {
           type: 'string',
           minLength: 1,
           maxLength: 120,
-          pattern: '^(?!\\.\\.?$)[^/\\u0000-\\u001f\\u007f]+$',
+          pattern: '^(?!-)(?!\\.\\.?$)(?!control$)[A-Za-z0-9+_.-]+$',
         },
         labels: stringMap,
         annotations: stringMap,

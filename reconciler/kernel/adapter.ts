@@ -18,8 +18,19 @@ export const TARGET_NAME = 'remap';
 /** The kernel module that provides TARGET_NAME. */
 export const MODULE_NAME = 'dm-remap';
 
-/** Health reported by the target's INFO status (see kmod/README.md). */
-export type TargetHealth = 'ok' | 'degraded' | 'spare_full' | 'failing' | 'metadata_error';
+/**
+ * Health reported by the target's INFO status (see kmod/README.md). A value not
+ * listed (a newer module's) is kept as printed rather than refused: whatever
+ * it is, it is not 'ok'.
+ */
+export type TargetHealth =
+  | 'ok'
+  | 'degraded'
+  | 'spare_full'
+  | 'failing'
+  | 'metadata_error'
+  // Any other string; `& {}` keeps a plain `string` from absorbing the names above.
+  | (string & {});
 
 /** Parsed `dmsetup status` line of one `remap` target (kmod/README.md, "Status"). */
 export interface RemapStatus {
@@ -74,6 +85,12 @@ export interface ObservedDevice {
   table: TableLine[];
   /** Parsed remap table/status, present when the live table is a single `remap` target. */
   remap?: { table: RemapTable; status: RemapStatus };
+  /**
+   * Why the live table, or the status of a single `remap` target, could not be
+   * parsed (`remap` is then absent, and `table` empty when the table was the
+   * problem). Only this device is affected: the rest of the observation stands.
+   */
+  unreadable?: string;
 }
 
 /** One observation of the whole kernel, taken in a batched pass. */

@@ -9,6 +9,9 @@
  *  - `table --concise` escapes ',', ';' and '\' with a backslash;
  *  - `status` lines are "NAME: ..." and are matched against the names `info`
  *    listed, longest first.
+ *
+ * A target line that cannot be parsed marks only its own device `unreadable`;
+ * output that cannot be parsed at all (a listing without its columns) throws.
  */
 import type { TableLine } from './adapter.js';
 import { parseTableLine } from './table.js';
@@ -84,8 +87,10 @@ export interface ConciseDevice {
   uuid: string;
   minor: number | undefined;
   flags: string;
-  /** Live table lines, as dmsetup prints them. */
+  /** Live table lines, as dmsetup prints them; empty when unreadable. */
   table: TableLine[];
+  /** Why one of its table lines could not be parsed. */
+  unreadable?: string;
 }
 
 /** Parse `dmsetup table --concise` (one line for all devices). */
@@ -99,13 +104,11 @@ export function parseConciseTables(stdout: string): ConciseDevice[] {
       const [name, uuid = '', minor = '', flags = '', ...tableLines] = fields;
       if (name === undefined || name === '')
         throw new DmsetupOutputError(`concise device without a name: ${spec}`);
-      return {
-        name,
-        uuid,
-        minor: minor === '' ? undefined : integer(minor, 'minor', spec),
-        flags,
-        table: tableLines.filter((line) => line.trim() !== '').map((line) => parseTableLine(line)),
-      };
+      const device = { name, uuid, minor: minor === '' ? undefined : integer(minor, 'minor', spec), flags };
+      const table = parseLines(tableLines);
+      return table.unreadable === undefined
+        ? { ...device, table: table.lines }
+        : { ...device, table: [], unreadable: table.unreadable };
     });
 }
 
@@ -123,24 +126,27 @@ export function formatConcise(devices: readonly ConciseSpec[]): string {
     .join(';');
 }
 
+/** One device's target lines, or why one of them could not be parsed. */
+export interface DeviceLines {
+  lines: TableLine[];
+  unreadable?: string;
+}
+
 /**
  * Parse `dmsetup status` (or `dmsetup table`) over all devices: "NAME: <start> <len> <type> <args>",
  * one line per target, "NAME: " alone for a device without a live table. Lines are attributed to
  * the longest known name that prefixes them; lines of devices not in `names` (created after the
  * listing) are skipped.
  */
-export function parseNamedLines(stdout: string, names: Iterable<string>): Map<string, TableLine[]> {
+export function parseNamedLines(stdout: string, names: Iterable<string>): Map<string, DeviceLines> {
   const byLength = [...new Set(names)].sort((a, b) => b.length - a.length);
-  const result = new Map<string, TableLine[]>();
+  const texts = new Map<string, string[]>();
   for (const line of outputLines(stdout)) {
     const name = byLength.find((candidate) => line.startsWith(`${candidate}:`));
     if (name === undefined) continue;
-    const rest = line.slice(name.length + 1).trim();
-    const lines = result.get(name) ?? [];
-    if (rest !== '') lines.push(parseTableLine(rest));
-    result.set(name, lines);
+    texts.set(name, [...(texts.get(name) ?? []), line.slice(name.length + 1)]);
   }
-  return result;
+  return new Map([...texts].map(([name, lines]) => [name, parseLines(lines)]));
 }
 
 /** Parse `dmsetup targets`: "name    v1.2.3" per line. */
@@ -148,6 +154,19 @@ export function parseTargets(stdout: string): string[] {
   return outputLines(stdout)
     .map((line) => line.trim().split(/\s+/)[0] ?? '')
     .filter((name) => name !== '');
+}
+
+/** Parse target lines (blank ones skipped), stopping at the first that is not one. */
+function parseLines(texts: readonly string[]): DeviceLines {
+  const lines: TableLine[] = [];
+  for (const text of texts.filter((candidate) => candidate.trim() !== '')) {
+    try {
+      lines.push(parseTableLine(text.trim()));
+    } catch (error) {
+      return { lines: [], unreadable: (error as Error).message };
+    }
+  }
+  return { lines };
 }
 
 function outputLines(stdout: string): string[] {

@@ -19,7 +19,6 @@ import type {
   KernelObservation,
   ObservedDevice,
   SpareMetadata,
-  TableLine,
 } from './adapter.js';
 import { inspectBlockDevice } from './block-device.js';
 import { readSpareMetadata } from './spare-superblock.js';
@@ -35,7 +34,7 @@ import {
   parseNamedLines,
   parseTargets,
 } from './dmsetup-parse.js';
-import type { InfoRow } from './dmsetup-parse.js';
+import type { ConciseDevice, DeviceLines, InfoRow } from './dmsetup-parse.js';
 import {
   alreadyExistsError,
   deviceOpenError,
@@ -45,8 +44,7 @@ import {
 } from './errors.js';
 import { runProcess } from './process.js';
 import type { ProcessRunner } from './process.js';
-import { parseRemapStatus } from './status.js';
-import { parseRemapTable } from './table.js';
+import { readRemap, singleRemapLine } from './status.js';
 
 export interface DmsetupKernelOptions {
   dmsetup?: string;
@@ -95,7 +93,9 @@ export class DmsetupKernel implements KernelAdapter {
       this.dmsetup(['status'], 'observe', undefined, signal, this.observeTimeoutMs),
       this.targets(signal),
     ]);
-    const tables = new Map(parseConciseTables(concise).map((device) => [device.name, device.table]));
+    const tables = new Map(
+      parsed(() => parseConciseTables(concise)).map((device) => [device.name, device] as const),
+    );
     const statuses = parseNamedLines(
       status,
       rows.map((row) => row.name),
@@ -103,7 +103,7 @@ export class DmsetupKernel implements KernelAdapter {
     return {
       moduleLoaded: targets.includes(TARGET_NAME),
       devices: rows
-        .map((row) => observedDevice(row, tables.get(row.name) ?? [], statuses.get(row.name) ?? []))
+        .map((row) => observedDevice(row, tables.get(row.name), statuses.get(row.name)))
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     };
   }
@@ -308,7 +308,7 @@ export class DmsetupKernel implements KernelAdapter {
 
   private async listDevices(signal: AbortSignal | undefined): Promise<InfoRow[]> {
     const stdout = await this.dmsetup([...INFO_ARGS], 'observe', undefined, signal, this.observeTimeoutMs);
-    return parseInfoColumns(stdout);
+    return parsed(() => parseInfoColumns(stdout));
   }
 
   private async targets(signal: AbortSignal | undefined): Promise<string[]> {
@@ -344,8 +344,20 @@ function tableLines(table: string): string[] {
   return table.split('\n').filter((line) => line.trim() !== '');
 }
 
-function observedDevice(row: InfoRow, table: TableLine[], status: TableLine[]): ObservedDevice {
-  const live = row.hasLiveTable ? table : [];
+/** Output that cannot be parsed at all stops the pass: no device in it can be trusted. */
+function parsed<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new KernelError(`dmsetup output: ${(error as Error).message}`, 'observe', undefined, 'EPROTO');
+  }
+}
+
+function observedDevice(
+  row: InfoRow,
+  table: ConciseDevice | undefined,
+  status: DeviceLines | undefined,
+): ObservedDevice {
   const device: ObservedDevice = {
     name: row.name,
     uuid: row.uuid,
@@ -356,20 +368,18 @@ function observedDevice(row: InfoRow, table: TableLine[], status: TableLine[]): 
     hasInactiveTable: row.hasInactiveTable,
     hasLiveTable: row.hasLiveTable,
     openCount: row.openCount,
-    table: live,
+    table: [],
   };
-  const only = live.length === 1 ? live[0] : undefined;
-  const statusLine = status.length === 1 ? status[0] : undefined;
-  if (only?.targetType === TARGET_NAME && statusLine?.targetType === TARGET_NAME) {
-    try {
-      device.remap = { table: parseRemapTable(only), status: parseRemapStatus(statusLine.args) };
-    } catch (error) {
-      // An owned device whose remap lines cannot be read must stop the pass:
-      // acting on a guess about a data-carrying device is worse than waiting.
-      if (device.owned) {
-        throw new KernelError(`${row.name}: ${(error as Error).message}`, 'observe', row.name, 'EPROTO');
-      }
-    }
+  if (!row.hasLiveTable) return device;
+  // What cannot be read is this device's alone: it is marked unreadable, for
+  // no one to act on a guess about it, and every other device stands.
+  if (table === undefined || table.table.length === 0) {
+    const why = table?.unreadable ?? 'listed with a live table that `dmsetup table` did not print';
+    return { ...device, unreadable: `table: ${why}` };
   }
-  return device;
+  device.table = table.table;
+  if (singleRemapLine(device.table) && status?.unreadable !== undefined) {
+    return { ...device, unreadable: `status: ${status.unreadable}` };
+  }
+  return { ...device, ...readRemap(device.table, status?.lines ?? []) };
 }

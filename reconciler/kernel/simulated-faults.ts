@@ -1,8 +1,9 @@
 /**
  * Failures on demand for the simulated kernel: make any adapter method fail
  * with a chosen code, or hang until its caller aborts or a timeout passes,
- * once or N times; or "crash" (throw SimulatedCrash) at an exact step, leaving
- * the kernel state exactly as far as it got — what a killed reconciler leaves.
+ * once or N times; "crash" (throw SimulatedCrash) at an exact step, leaving
+ * the kernel state exactly as far as it got — what a killed reconciler leaves;
+ * or make a device's target print a status the reconciler cannot parse.
  */
 import { KernelError } from './adapter.js';
 import { abortedError, timedOutError } from './errors.js';
@@ -66,6 +67,7 @@ interface ArmedCrash {
 export class FaultPlan {
   private faults: ArmedFault[] = [];
   private crashes: ArmedCrash[] = [];
+  private garbledStatuses = new Map<string, string>();
 
   constructor(private readonly hangTimeoutMs: () => number) {}
 
@@ -77,13 +79,30 @@ export class FaultPlan {
     this.crashes.push(device === undefined ? { operation, step } : { operation, step, device });
   }
 
-  /** Forget every armed fault and crash. */
+  /**
+   * From now on the remap target of `device` prints `printed` as its status
+   * args, as a module this reconciler does not understand would (until clear()).
+   */
+  garbleStatus(device: string, printed: string): void {
+    this.garbledStatuses.set(device, printed);
+  }
+
+  /** The status args garbleStatus() set for `device`, if any. */
+  garbledStatus(device: string): string | undefined {
+    return this.garbledStatuses.get(device);
+  }
+
+  /** Forget every armed fault and crash, and every garbled status. */
   clear(): void {
     this.faults = [];
     this.crashes = [];
+    this.garbledStatuses.clear();
   }
 
-  /** Faults and crashes still armed (a test can assert its fault was actually hit). */
+  /**
+   * Faults and crashes still armed (a test can assert its fault was actually
+   * hit). Garbled statuses never wear off, so they are not counted.
+   */
   get armed(): number {
     return this.faults.length + this.crashes.length;
   }

@@ -40,7 +40,7 @@ import type { CrashStep, FaultSpec, SimulatedOperation } from './simulated-fault
 import { SimulatedSpares } from './simulated-spare.js';
 import { constructTable } from './simulated-targets.js';
 import type { SimulatedBlockDevice } from './simulated-targets.js';
-import { formatRemapStatus, parseRemapStatus } from './status.js';
+import { formatRemapStatus, readRemap } from './status.js';
 import { parseRemapTable } from './table.js';
 
 export { SimulatedCrash } from './simulated-faults.js';
@@ -242,6 +242,11 @@ export class SimulatedKernel implements KernelAdapter {
   /** Shorthand for faults.crashAt(). */
   crashAt(operation: SimulatedOperation, step: CrashStep, device?: string): void {
     this.faults.crashAt(operation, step, device);
+  }
+
+  /** Shorthand for faults.garbleStatus(). */
+  garbleStatus(name: string, printed: string): void {
+    this.faults.garbleStatus(name, printed);
   }
 
   // ---- KernelAdapter ----------------------------------------------------
@@ -467,15 +472,10 @@ export class SimulatedKernel implements KernelAdapter {
       openCount: this.openCount(device),
       table: table.map((line) => ({ ...line })),
     };
-    const only = table.length === 1 ? table[0] : undefined;
-    if (only?.targetType === TARGET_NAME) {
-      // Round-trip through the printed form, exactly as the real adapter parses dmsetup's output.
-      observed.remap = {
-        table: parseRemapTable(only),
-        status: parseRemapStatus(formatRemapStatus(device.remapStatus)),
-      };
-    }
-    return observed;
+    // Round-trip through the printed form, exactly as the real adapter parses dmsetup's output.
+    const printed = this.faults.garbledStatus(device.name) ?? formatRemapStatus(device.remapStatus);
+    const status = table.map((line) => ({ ...line, args: line.targetType === TARGET_NAME ? printed : '' }));
+    return { ...observed, ...readRemap(table, status) };
   }
 
   /** Explicit opens plus every table (live or inactive) of another device that references this one. */

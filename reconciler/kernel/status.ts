@@ -1,13 +1,13 @@
 /**
  * The `remap` target's INFO status (kmod/README.md, "Status"): space-separated
- * key=value tokens. Unknown keys are kept in `extra` so a newer module never
- * breaks an older reconciler; a missing known key is an error, because a
- * silently defaulted counter would hide data loss.
+ * key=value tokens. Unknown keys are kept in `extra`, and an unknown health
+ * value is kept as printed, so a newer module never breaks an older
+ * reconciler; a missing known key is an error, because a silently defaulted
+ * counter would hide data loss.
  */
-import type { RemapStatus, TargetHealth } from './adapter.js';
-import { parseNonNegativeInteger, TableSyntaxError } from './table.js';
-
-const HEALTH_VALUES: readonly TargetHealth[] = ['ok', 'degraded', 'spare_full', 'failing', 'metadata_error'];
+import { TARGET_NAME } from './adapter.js';
+import type { ObservedDevice, RemapStatus, TableLine } from './adapter.js';
+import { parseNonNegativeInteger, parseRemapTable, TableSyntaxError } from './table.js';
 
 /** Status key in the kernel's output → field of RemapStatus. Order is the order the module prints. */
 const COUNTER_KEYS = {
@@ -36,7 +36,7 @@ export function parseRemapStatus(args: string): RemapStatus {
   }
   const health = values.get('health');
   if (health === undefined) throw new TableSyntaxError('status lacks health=');
-  if (!isHealth(health)) throw new TableSyntaxError(`unknown health "${health}"`);
+  if (health === '') throw new TableSyntaxError('status has an empty health=');
   const counters = {} as Record<CounterField, number>;
   for (const [key, field] of Object.entries(COUNTER_KEYS) as [CounterKey, CounterField][]) {
     const word = values.get(key);
@@ -59,6 +59,38 @@ export function formatRemapStatus(status: RemapStatus): string {
   return [`health=${status.health}`, ...counters, ...extra].join(' ');
 }
 
-function isHealth(value: string): value is TargetHealth {
-  return (HEALTH_VALUES as readonly string[]).includes(value);
+/** The live table's only line when it is a single `remap` target: the devices this reconciler reads. */
+export function singleRemapLine(live: readonly TableLine[]): TableLine | undefined {
+  return live.length === 1 && live[0]?.targetType === TARGET_NAME ? live[0] : undefined;
+}
+
+/**
+ * What one device's live table and status lines say of its remap target:
+ * nothing when it is not a single `remap` target, else the parsed pair, or
+ * why it could not be read. Never throws: one device the parser cannot read
+ * must not hide the others (both adapters observe through this).
+ */
+export function readRemap(
+  live: readonly TableLine[],
+  status: readonly TableLine[],
+): Pick<ObservedDevice, 'remap' | 'unreadable'> {
+  const line = singleRemapLine(live);
+  if (!line) return {};
+  let table;
+  try {
+    table = parseRemapTable(line);
+  } catch (error) {
+    return { unreadable: `remap table: ${(error as Error).message}` };
+  }
+  const statusLine = singleRemapLine(status);
+  if (!statusLine) {
+    const printed = status.map((candidate) => candidate.targetType).join(', ') || 'nothing';
+    // Also what a device reloaded or removed between the table and status reads shows; the next observation tells.
+    return { unreadable: `status: expected one ${TARGET_NAME} line, got ${printed}` };
+  }
+  try {
+    return { remap: { table, status: parseRemapStatus(statusLine.args) } };
+  } catch (error) {
+    return { unreadable: `status: ${(error as Error).message}` };
+  }
 }

@@ -278,6 +278,37 @@ export const contractCases: ContractCase[] = [
     },
   },
   {
+    name: 'a remap device whose status cannot be parsed is observed as unreadable; the other device is intact',
+    needsRemap: true,
+    async run(fixture) {
+      const first = await backing(fixture);
+      const second = await backing(fixture);
+      const garbled = fixture.uniqueName('garbled');
+      const intact = fixture.uniqueName('intact');
+      await fixture.kernel.create({
+        name: garbled,
+        uuid: owned(garbled),
+        table: remapTable(first.main, first.spare),
+      });
+      await fixture.kernel.create({
+        name: intact,
+        uuid: owned(intact),
+        table: remapTable(second.main, second.spare),
+      });
+      fixture.garbleStatus(garbled, 'health=ok remapped=many');
+      const devices = (await fixture.kernel.observe()).devices;
+      const unreadable = devices.find((device) => device.name === garbled);
+      assert.ok(unreadable, `${garbled} should be observed`);
+      assert.match(unreadable.unreadable ?? '', /remapped/);
+      assert.equal(unreadable.remap, undefined);
+      assert.equal(unreadable.hasLiveTable, true);
+      const other = devices.find((device) => device.name === intact);
+      assert.equal(other?.unreadable, undefined);
+      assert.equal(other?.remap?.table.spareDevice, second.spare.majorMinor);
+      assert.equal(other?.remap?.status.health, 'ok');
+    },
+  },
+  {
     name: 'messages reach the remap target: a known one answers, an unknown one is EINVAL',
     needsRemap: true,
     async run(fixture) {

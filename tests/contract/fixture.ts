@@ -24,6 +24,11 @@ export interface ContractFixture {
   createForeign(name: string, uuid: string, table: string): Promise<void>;
   /** Create a device with no table (`dmsetup create --notable`), then optionally load (never resume). */
   createHalfDone(name: string, uuid: string, inactiveTable?: string): Promise<void>;
+  /**
+   * From now on, observations show `printed` as the status of the remap device `name`: what a
+   * module printing something this reconciler cannot parse looks like.
+   */
+  garbleStatus(name: string, printed: string): void;
   /** Processes run so far for one dmsetup subcommand (or 'modprobe'); a coalesced batch counts once. */
   processCount(command: 'create' | 'remove' | 'modprobe'): number;
   /** A device name unique to this run, so cases never collide with each other or leftovers. */

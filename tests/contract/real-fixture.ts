@@ -24,10 +24,13 @@ export interface RealFixtureOptions {
 
 export async function realFixture(options: RealFixtureOptions = {}): Promise<ContractFixture> {
   const counts = new Map<string, number>();
-  const countingRunner: ProcessRunner = (file, args, processOptions) => {
+  /** Status args to show instead of the module's, by device name (garbleStatus). */
+  const garbled = new Map<string, string>();
+  const countingRunner: ProcessRunner = async (file, args, processOptions) => {
     const key = file === 'modprobe' ? 'modprobe' : (args[0] ?? '');
     counts.set(key, (counts.get(key) ?? 0) + 1);
-    return runProcess(file, args, processOptions);
+    const result = await runProcess(file, args, processOptions);
+    return key === 'status' ? { ...result, stdout: garbleStatusLines(result.stdout, garbled) } : result;
   };
   const kernel = new DmsetupKernel({ runner: countingRunner });
   let remapAvailable = false;
@@ -80,6 +83,9 @@ export async function realFixture(options: RealFixtureOptions = {}): Promise<Con
       await dmsetup(['create', name, '-u', uuid, '--notable']);
       if (inactiveTable !== undefined) await dmsetup(['load', name, '--table', inactiveTable]);
     },
+    garbleStatus(name, printed) {
+      garbled.set(name, printed);
+    },
     processCount(command) {
       return counts.get(command) ?? 0;
     },
@@ -105,4 +111,23 @@ export async function realFixture(options: RealFixtureOptions = {}): Promise<Con
     if (!row) throw new Error(`${name} is not a device`);
     return row;
   }
+}
+
+/** Replace the args of the `dmsetup status` lines of the garbled devices, keeping `NAME: <start> <len> <target>`. */
+function garbleStatusLines(stdout: string, garbled: ReadonlyMap<string, string>): string {
+  return stdout
+    .split('\n')
+    .map((line) => {
+      for (const [name, printed] of garbled) {
+        if (!line.startsWith(`${name}: `)) continue;
+        const head = line
+          .slice(name.length + 2)
+          .split(' ')
+          .slice(0, 3)
+          .join(' ');
+        return `${name}: ${head} ${printed}`;
+      }
+      return line;
+    })
+    .join('\n');
 }

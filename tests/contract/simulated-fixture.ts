@@ -38,6 +38,9 @@ export async function simulatedFixture(options: SimulatedKernelOptions = {}): Pr
       kernel.addHalfCreatedDevice(name, uuid, inactiveTable);
       return Promise.resolve();
     },
+    garbleStatus(name, printed) {
+      kernel.garbleStatus(name, printed);
+    },
     processCount(command) {
       return command === 'modprobe' ? kernel.calls.loadModule : kernel.calls[command];
     },

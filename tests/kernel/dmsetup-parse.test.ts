@@ -78,11 +78,13 @@ test('table --concise unescapes names and keeps every target line, and no line f
 test('status lines go to the longest name that prefixes them', (t) => {
   const names = parseInfoColumns(sample('info-devices')).map((row) => row.name);
   const statuses = parseNamedLines(sample('status-devices'), names);
-  t.deepEqual(statuses.get('odd'), [{ startSector: 0, lengthSectors: 100, targetType: 'linear', args: '' }]);
-  t.is(statuses.get(ODD)?.length, 1);
-  t.deepEqual(statuses.get('notable'), []);
-  t.is(statuses.get('twolines')?.length, 2);
-  const remap = statuses.get('disk0')?.[0];
+  t.deepEqual(statuses.get('odd'), {
+    lines: [{ startSector: 0, lengthSectors: 100, targetType: 'linear', args: '' }],
+  });
+  t.is(statuses.get(ODD)?.lines.length, 1);
+  t.deepEqual(statuses.get('notable'), { lines: [] });
+  t.is(statuses.get('twolines')?.lines.length, 2);
+  const remap = statuses.get('disk0')?.lines[0];
   t.is(remap?.targetType, 'remap');
   t.like(parseRemapStatus(remap?.args ?? ''), {
     health: 'ok',
@@ -95,13 +97,33 @@ test('status lines go to the longest name that prefixes them', (t) => {
 test('the plain table listing parses the same way as status', (t) => {
   const names = parseInfoColumns(sample('info-devices')).map((row) => row.name);
   const tables = parseNamedLines(sample('table-devices'), names);
-  t.is(tables.get(ODD)?.[0]?.args, '7:0 0');
-  t.is(tables.get('odd')?.[0]?.args, '7:0 100');
+  t.is(tables.get(ODD)?.lines[0]?.args, '7:0 0');
+  t.is(tables.get('odd')?.lines[0]?.args, '7:0 100');
 });
 
 test('lines of devices that appeared after the listing are skipped', (t) => {
   const statuses = parseNamedLines(sample('status-devices'), ['disk0']);
   t.deepEqual([...statuses.keys()], ['disk0']);
+});
+
+test('a line that cannot be parsed makes only its own device unreadable', (t) => {
+  const statuses = parseNamedLines('a: 0 8 linear \nb: 0 8 remap health=ok\nb: garbage\nc: 0 8 zero \n', [
+    'a',
+    'b',
+    'c',
+  ]);
+  t.deepEqual(statuses.get('a')?.lines.length, 1);
+  t.deepEqual(statuses.get('c')?.lines.length, 1);
+  t.regex(statuses.get('b')?.unreadable ?? '', /garbage/);
+  const tables = parseConciseTables('a,DMREMAP-a,0,rw,0 8 zero;b,DMREMAP-b,1,rw,0 x zero;c,,2,rw,0 8 zero');
+  t.deepEqual(
+    tables.map((device) => [device.name, device.table.length, device.unreadable]),
+    [
+      ['a', 1, undefined],
+      ['b', 0, 'length "x" is not a non-negative integer'],
+      ['c', 1, undefined],
+    ],
+  );
 });
 
 test('targets lists the registered target names', (t) => {

@@ -239,15 +239,91 @@ test('a process timeout becomes ETIMEDOUT naming the device', async (t) => {
   t.like(error, { code: 'ETIMEDOUT', device: 'd', operation: 'suspend' });
 });
 
-test('an owned remap device whose status cannot be parsed stops the observation', async (t) => {
-  const { runner } = scriptedRunner((args) => {
-    if (args[0] === 'info') return infoOutput([{ name: 'r', uuid: 'DMREMAP-r', minor: 0 }]);
-    if (args[0] === 'table') return 'r,DMREMAP-r,0,rw,0 8 remap 7:0 7:1';
-    if (args[0] === 'status') return 'r: 0 8 remap health=ok\n';
+const GOOD_STATUS =
+  'health=ok remapped=2 pending=0 spare_used=2 spare_total=100 read_errors=1 write_errors=0 remap_failures=0 metadata_seq=3';
+
+/** A kernel listing `devices` (all live, owned unless the uuid says otherwise), with scripted table and status lines. */
+function observedKernel(devices: readonly { name: string; uuid?: string; table: string; status: string }[]) {
+  return scriptedRunner((args) => {
+    if (args[0] === 'info') {
+      return infoOutput(
+        devices.map((device, minor) => ({
+          name: device.name,
+          uuid: device.uuid ?? `DMREMAP-${device.name}`,
+          minor,
+        })),
+      );
+    }
+    if (args[0] === 'table') {
+      return devices
+        .map(
+          (device, minor) =>
+            `${device.name},${device.uuid ?? `DMREMAP-${device.name}`},${minor},rw,${device.table}`,
+        )
+        .join(';');
+    }
+    if (args[0] === 'status') {
+      return devices
+        .filter((device) => device.status !== 'none')
+        .map((device) => `${device.name}: ${device.status}\n`)
+        .join('');
+    }
     return 'remap v1.0.0\n';
   });
+}
+
+test('a remap device whose status or table cannot be parsed is marked unreadable; the other devices are observed intact', async (t) => {
+  const { runner } = observedKernel([
+    { name: 'good', table: '0 8 remap 7:0 7:1', status: `0 8 remap ${GOOD_STATUS}` },
+    { name: 'garbled', table: '0 8 remap 7:2 7:3', status: '0 8 remap health=ok' },
+    { name: 'badline', table: '0 8 remap 7:4 7:5', status: 'nonsense' },
+    { name: 'nostatus', table: '0 8 remap 7:6 7:7', status: 'none' },
+    { name: 'badtable', table: '0 8 remap 7:8', status: `0 8 remap ${GOOD_STATUS}` },
+    { name: 'linear', uuid: 'LVM-x', table: '0 8 linear 7:9 0', status: 'garbage from another target' },
+  ]);
+  const observation = await new DmsetupKernel({ runner }).observe();
+  const byName = new Map(observation.devices.map((device) => [device.name, device]));
+  const good = byName.get('good');
+  t.like(good?.remap?.status, { health: 'ok', remappedBlocks: 2, readErrors: 1, metadataSequence: 3 });
+  t.like(good?.remap?.table, { mainDevice: '7:0', spareDevice: '7:1' });
+  t.is(good?.unreadable, undefined);
+  const reasons: [string, RegExp][] = [
+    ['garbled', /status.*lacks remapped=/],
+    ['badline', /status.*nonsense/],
+    ['nostatus', /status/],
+    ['badtable', /table.*<spare_dev>/],
+  ];
+  for (const [name, reason] of reasons) {
+    const device = byName.get(name);
+    t.regex(device?.unreadable ?? '', reason, name);
+    t.is(device?.remap, undefined, name);
+    t.true(device?.hasLiveTable, name);
+  }
+  t.is(
+    byName.get('linear')?.unreadable,
+    undefined,
+    'the status of a target the reconciler does not read is not judged',
+  );
+  t.is(byName.get('linear')?.table[0]?.targetType, 'linear');
+});
+
+test('a status with a health value this reconciler does not know is observed, not refused', async (t) => {
+  const { runner } = observedKernel([
+    {
+      name: 'newer',
+      table: '0 8 remap 7:0 7:1',
+      status: `0 8 remap ${GOOD_STATUS.replace('health=ok', 'health=rebuilding')} rebuild_done=40`,
+    },
+  ]);
+  const [device] = (await new DmsetupKernel({ runner }).observe()).devices;
+  t.is(device?.unreadable, undefined);
+  t.like(device?.remap?.status, { health: 'rebuilding', extra: { rebuild_done: '40' } });
+});
+
+test('output that cannot be parsed at all fails the observation with EPROTO', async (t) => {
+  const { runner } = scriptedRunner((args) => (args[0] === 'info' ? 'not a listing\n' : ''));
   const error = await t.throwsAsync(new DmsetupKernel({ runner }).observe(), { instanceOf: KernelError });
-  t.like(error, { code: 'EPROTO', device: 'r' });
+  t.like(error, { code: 'EPROTO', operation: 'observe' });
 });
 
 test('a lone create that fails is attributed to its device with the kernel error code', async (t) => {

@@ -63,6 +63,30 @@ test('unknown status keys set by a test reach the observation in extra', async (
   });
 });
 
+test('a garbled status marks only its device unreadable, until the faults are cleared', async (t) => {
+  const { kernel, table } = await kernelWithDisks();
+  const other = kernel.addBlockDevice('/dev/vdc', 8192);
+  const otherSpare = kernel.addBlockDevice('/dev/vdd', 800);
+  await kernel.create({ name: 'a', uuid: 'DMREMAP-a', table });
+  await kernel.create({
+    name: 'b',
+    uuid: 'DMREMAP-b',
+    table: `0 8192 remap ${other.path} ${otherSpare.path} 4 block_size 8 read_retries 3`,
+  });
+  kernel.injectRemappedBlocks('b', 2);
+  kernel.garbleStatus('a', 'health=ok remapped=x');
+  const [a, b] = (await kernel.observe()).devices;
+  t.is(a?.name, 'a');
+  t.regex(a?.unreadable ?? '', /status.*remapped/);
+  t.is(a?.remap, undefined);
+  t.true(a?.hasLiveTable);
+  t.is(b?.unreadable, undefined);
+  t.like(b?.remap?.status, { health: 'ok', remappedBlocks: 2 });
+  t.truthy((await kernel.observe()).devices[0]?.unreadable, 'the module keeps printing it');
+  kernel.faults.clear();
+  t.like((await kernel.observe()).devices[0], { unreadable: undefined, remap: { status: { health: 'ok' } } });
+});
+
 test('a fault fails the given number of calls with its code, then the operation works again', async (t) => {
   const { kernel, table } = await kernelWithDisks();
   await kernel.create({ name: 'r', uuid: 'DMREMAP-r', table });

@@ -16,6 +16,7 @@ export const DiagnosticCode = {
   yamlSyntax: 'yaml-syntax',
   duplicateKey: 'duplicate-key',
   tooManyAliases: 'too-many-aliases',
+  unknownAlias: 'unknown-alias',
   nestingTooDeep: 'nesting-too-deep',
   emptyDocument: 'empty-document',
   tooManyProblems: 'too-many-problems',

@@ -106,6 +106,8 @@ export function parseYaml(file: string, text: string, limits: YamlLimits = DEFAU
   const documents: SourceDocument[] = [];
   const declaredNames: string[] = [];
 
+  const anchors = docs.map((doc) => anchorsOf(doc, text, at));
+
   for (const [index, doc] of docs.entries()) {
     if (diagnostics.length >= limits.maxDiagnostics) break;
     const name = declaredName(doc);
@@ -137,6 +139,8 @@ export function parseYaml(file: string, text: string, limits: YamlLimits = DEFAU
     }
 
     for (const problem of checkTree(contents, limits, at, error)) diagnostics.push(problem);
+    if (diagnostics.length > before) continue;
+    for (const problem of unresolvedAliases(doc, index, anchors, at, error)) diagnostics.push(problem);
     if (diagnostics.length > before) continue;
 
     let value: unknown;
@@ -303,6 +307,59 @@ function nestingMessage(maxDepth: number): string {
 
 function firstLine(message: string): string {
   return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}
+
+interface Anchor {
+  name: string;
+  at: Position;
+}
+
+/** Every anchor of a document, in order, positioned at its '&' (the node's range starts after it). */
+function anchorsOf(doc: Document.Parsed, text: string, at: (offset: number) => Position): Anchor[] {
+  const found: Anchor[] = [];
+  visit(doc, (_, node) => {
+    const anchor = (node as { anchor?: unknown } | null)?.anchor;
+    if (typeof anchor === 'string' && anchor !== '') {
+      const start = (node as YamlNode).range?.[0] ?? 0;
+      const mark = text.lastIndexOf(`&${anchor}`, start);
+      found.push({ name: anchor, at: at(mark === -1 ? start : mark) });
+    }
+  });
+  return found;
+}
+
+/**
+ * Aliases that name no anchor before them in their document. The yaml library
+ * only says so when converting (as a ReferenceError, like an alias bomb), so
+ * each one is found here and explained: a typo, an anchor that comes after its
+ * use, or one in another document of the file.
+ */
+function unresolvedAliases(
+  doc: Document.Parsed,
+  index: number,
+  anchors: readonly Anchor[][],
+  at: (offset: number) => Position,
+  error: (code: DiagnosticCode, message: string, position: Position) => Diagnostic,
+): Diagnostic[] {
+  const found: Diagnostic[] = [];
+  const where = (position: Position) => `line ${position.line}, column ${position.column}`;
+  visit(doc, {
+    Alias(_, alias) {
+      if (alias.resolve(doc) !== undefined) return;
+      const name = alias.source;
+      const later = anchors[index]?.find((anchor) => anchor.name === name);
+      const elsewhere = anchors.flat().find((anchor) => anchor.name === name);
+      const message =
+        later !== undefined
+          ? `alias '*${name}' is used before its anchor '&${name}' (${where(later.at)}); an anchor must come first`
+          : elsewhere !== undefined
+            ? `unknown alias '*${name}': its anchor '&${name}' (${where(elsewhere.at)}) is in another YAML ` +
+              "document, and anchors do not reach across '---'"
+            : `unknown alias '*${name}': no anchor '&${name}' is defined in this YAML document`;
+      found.push(error(DiagnosticCode.unknownAlias, message, at(alias.range?.[0] ?? 0)));
+    },
+  });
+  return found;
 }
 
 /** Where the first alias is, to point at the start of an alias bomb. Depth is already bounded here. */

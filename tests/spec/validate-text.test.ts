@@ -182,3 +182,14 @@ test('names of documents refused for YAML problems are still declared, so their 
     ],
   );
 });
+
+test('an alias whose anchor comes first in its document is expanded, not refused', (t) => {
+  const text = manifest(
+    'data0',
+    ['mainDevice: /dev/disk/by-id/ata-MAIN', 'spareDevice: /dev/disk/by-id/nvme-SPARE-part1'],
+    '  labels: {disk: &disk ata-MAIN}\n  annotations: {disk: *disk}',
+  );
+  const result = validateText(FILE, text);
+  t.deepEqual(result.diagnostics, []);
+  t.deepEqual(result.documents[0]?.spec.annotations, { disk: 'ata-MAIN' });
+});

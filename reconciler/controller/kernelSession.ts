@@ -5,6 +5,12 @@
  * a picture that predates its own last operation and repeat it. Each mutation
  * therefore bumps an epoch, and a caller joins an observation in flight only
  * when it was started in the current epoch.
+ *
+ * A shared pass belongs to no single caller: it runs under its own abort
+ * controller, aborted only when every caller waiting on it has aborted. A
+ * caller whose signal aborts is answered at once with its signal's reason
+ * and leaves the pass to the others, so one device's timeout never fails
+ * (and backs off) every device that joined it.
  */
 import type {
   BlockDeviceInfo,
@@ -14,21 +20,67 @@ import type {
   SpareMetadata,
 } from '../kernel/adapter.js';
 
+interface SharedObservation {
+  epoch: number;
+  observation: Promise<KernelObservation>;
+  controller: AbortController;
+  /** Callers still waiting for it; one without a signal never stops waiting. */
+  waiting: number;
+}
+
 export class KernelSession {
   private epoch = 0;
-  private inFlight: { epoch: number; observation: Promise<KernelObservation> } | undefined;
+  private inFlight: SharedObservation | undefined;
 
   constructor(readonly kernel: KernelAdapter) {}
 
   observe(signal?: AbortSignal): Promise<KernelObservation> {
-    if (this.inFlight && this.inFlight.epoch === this.epoch) return this.inFlight.observation;
-    const current = { epoch: this.epoch, observation: this.kernel.observe(signal) };
-    this.inFlight = current;
-    const clear = () => {
-      if (this.inFlight === current) this.inFlight = undefined;
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    const shared = this.joinable() ?? this.startObservation();
+    shared.waiting += 1;
+    if (!signal) return shared.observation;
+    return new Promise<KernelObservation>((resolve, reject) => {
+      const leave = () => {
+        shared.waiting -= 1;
+        if (shared.waiting === 0) {
+          if (this.inFlight === shared) this.inFlight = undefined;
+          shared.controller.abort(abortReason(signal));
+        }
+        reject(abortReason(signal));
+      };
+      signal.addEventListener('abort', leave, { once: true });
+      shared.observation.then(
+        (observation) => {
+          signal.removeEventListener('abort', leave);
+          resolve(observation);
+        },
+        (error: unknown) => {
+          signal.removeEventListener('abort', leave);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
+  }
+
+  private joinable(): SharedObservation | undefined {
+    const shared = this.inFlight;
+    return shared && shared.epoch === this.epoch && !shared.controller.signal.aborted ? shared : undefined;
+  }
+
+  private startObservation(): SharedObservation {
+    const controller = new AbortController();
+    const shared: SharedObservation = {
+      epoch: this.epoch,
+      observation: this.kernel.observe(controller.signal),
+      controller,
+      waiting: 0,
     };
-    current.observation.then(clear, clear);
-    return current.observation;
+    this.inFlight = shared;
+    const clear = () => {
+      if (this.inFlight === shared) this.inFlight = undefined;
+    };
+    shared.observation.then(clear, clear);
+    return shared;
   }
 
   inspectBlockDevice(path: string, signal?: AbortSignal): Promise<BlockDeviceInfo | undefined> {
@@ -69,4 +121,10 @@ export class KernelSession {
       this.epoch += 1;
     }
   }
+}
+
+/** The signal's reason as an Error (a reason given as anything else is wrapped, never lost). */
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new Error(`aborted: ${String(reason)}`);
 }

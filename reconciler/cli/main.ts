@@ -4,6 +4,7 @@
  * commands report through ExitError (see errors.ts).
  */
 import type { CliCommand } from './command.js';
+import { ExitCode } from './errors.js';
 import { processIo } from './io.js';
 import { runCli } from './program.js';
 
@@ -15,14 +16,12 @@ const COMMAND_MODULES: Promise<{ command: CliCommand }>[] = [
   import('./commands/run.js'),
 ];
 
-/** sysexits' EX_SOFTWARE: distinct from 1 (invalid input) and 2 (usage, I/O) so scripts can tell a bug apart. */
-const EXIT_INTERNAL_ERROR = 70;
-
 try {
   const commands = (await Promise.all(COMMAND_MODULES)).map((module) => module.command);
   process.exit(await runCli(process.argv, processIo(), commands));
 } catch (cause) {
+  // Whatever reaches here was not foreseen: the stack is what a bug report needs.
   const detail = cause instanceof Error ? (cause.stack ?? cause.message) : String(cause);
   process.stderr.write(`dm-remap: internal error (this is a bug): ${detail}\n`);
-  process.exit(EXIT_INTERNAL_ERROR);
+  process.exit(ExitCode.internal);
 }

@@ -5,7 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import type { CliCommand } from './command.js';
-import { ExitCode, ExitError, UsageError } from './errors.js';
+import { EnvironmentError, ExitCode, ExitError, exitCodeHelp, UsageError } from './errors.js';
 import type { CliIo } from './io.js';
 
 export function createProgram(io: CliIo, commands: readonly CliCommand[]): Command {
@@ -19,6 +19,7 @@ export function createProgram(io: CliIo, commands: readonly CliCommand[]): Comma
     // Settings above are copied into every verb registered below.
     .exitOverride();
   for (const command of commands) command.register(program, io);
+  for (const verb of [program, ...program.commands]) verb.addHelpText('after', exitCodeHelp());
   return program;
 }
 
@@ -37,6 +38,10 @@ export async function runCli(
     if (cause instanceof UsageError) {
       io.stderr(`error: ${cause.message}\n`);
       return ExitCode.usage;
+    }
+    if (cause instanceof EnvironmentError) {
+      io.stderr(`dm-remap: ${cause.message}\n`);
+      return cause.code;
     }
     // commander has already printed its message (or the help/version it was asked for).
     if (cause instanceof CommanderError) return cause.exitCode === 0 ? ExitCode.ok : ExitCode.usage;

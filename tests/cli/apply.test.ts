@@ -102,11 +102,11 @@ test('a kernel call that keeps failing is given up on after --retries and fails 
   t.is(await world.device('a'), undefined);
 });
 
-test('bad flags are usage errors', async (t) => {
+test('bad flags are usage errors (64)', async (t) => {
   const world = await CliWorld.create(t, []);
-  t.is((await world.cli('apply', ...world.kernelArgs, '--timeout', 'soon')).status, 2);
-  t.is((await world.cli('apply', ...world.kernelArgs, '--retries', '-1')).status, 2);
-  t.is((await world.cli('apply', '--kernel', 'magic')).status, 2);
+  t.is((await world.cli('apply', ...world.kernelArgs, '--timeout', 'soon')).status, 64);
+  t.is((await world.cli('apply', ...world.kernelArgs, '--retries', '-1')).status, 64);
+  t.is((await world.cli('apply', '--kernel', 'magic')).status, 64);
 });
 
 test('after two disks trade names, apply refuses the spare of one for the other and leaves it untouched', async (t) => {

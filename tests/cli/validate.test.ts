@@ -90,10 +90,10 @@ test('--output json prints the documented {devices, diagnostics, files} object',
   t.deepEqual(parsed['files']?.[1], { file: path.join(dir, 'b.yaml'), status: 'invalid', devices: ['b'] });
 });
 
-test('a missing path exits with 2', async (t) => {
+test('a missing path exits with 74 (EX_IOERR)', async (t) => {
   const dir = await tempDir(t);
   const run = await cli(['validate', path.join(dir, 'nope')]);
-  t.is(run.status, 2);
+  t.is(run.status, 74);
   t.is(run.stderr, `${path.join(dir, 'nope')}: error: no such file or directory\n`);
 });
 
@@ -102,11 +102,11 @@ test('without PATH the config dir is validated and insecure permissions are erro
   await writeFile(dir, 'a.yaml', specYaml('a'), 0o666);
 
   const fromEnv = await cli(['validate'], { DM_REMAP_CONFIG_DIR: dir });
-  t.is(fromEnv.status, 1);
+  t.is(fromEnv.status, 77);
   t.regex(fromEnv.stderr, /a\.yaml: error: config file is writable by group and others \(mode 0666\)/);
 
   const fromFlag = await cli(['validate', '--config-dir', dir]);
-  t.is(fromFlag.status, 1);
+  t.is(fromFlag.status, 77);
 
   const allowed = await cli(['validate', '--config-dir', dir, '--allow-insecure-permissions']);
   t.is(allowed.status, 0);
@@ -122,26 +122,26 @@ test('explicit PATHs only warn about permissions unless --strict-permissions', a
   t.regex(relaxed.stderr, /a\.yaml: warning: config file is writable/);
 
   const strict = await cli(['validate', '--strict-permissions', dir]);
-  t.is(strict.status, 1);
+  t.is(strict.status, 77);
   t.regex(strict.stderr, /a\.yaml: error: config file is writable/);
 });
 
-test('usage errors exit with 2', async (t) => {
+test('usage errors exit with 64 (EX_USAGE)', async (t) => {
   const unknown = await cli(['validate', '--bogus']);
-  t.is(unknown.status, 2);
+  t.is(unknown.status, 64);
   t.regex(unknown.stderr, /unknown option '--bogus'/);
 
   const badFormat = await cli(['validate', '--output', 'xml', 'examples/']);
-  t.is(badFormat.status, 2);
+  t.is(badFormat.status, 64);
 
   const contradiction = await cli(['validate', '--strict-permissions', '--allow-insecure-permissions', 'x']);
   t.deepEqual(
     [contradiction.status, contradiction.stderr],
-    [2, 'error: --strict-permissions and --allow-insecure-permissions contradict each other\n'],
+    [64, 'error: --strict-permissions and --allow-insecure-permissions contradict each other\n'],
   );
 
   const noVerb = await cli([]);
-  t.is(noVerb.status, 2);
+  t.is(noVerb.status, 64);
 });
 
 test('--help explains the command with examples; --version prints the version', async (t) => {
@@ -149,7 +149,7 @@ test('--help explains the command with examples; --version prints the version', 
   t.is(help.status, 0);
   t.regex(help.stdout, /Usage: dm-remap validate \[options\] \[paths\.\.\.\]/);
   t.regex(help.stdout, /Examples:\n {2}dm-remap validate {2,}# the live config dir/);
-  t.regex(help.stdout, /Exit status: 0 all valid/);
+  t.regex(help.stdout, /^ +0 {2}success: valid/m);
 
   const version = await cli(['--version']);
   const { version: packageVersion } = JSON.parse(await fs.readFile('package.json', 'utf8')) as {

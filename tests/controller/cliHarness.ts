@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { ExecutionContext } from 'ava';
 import type { CliIo } from '../../reconciler/cli/io.js';
 import { runCli } from '../../reconciler/cli/program.js';
+import { command as validateCommand } from '../../reconciler/cli/commands/validate.js';
 import { command as planCommand } from '../../reconciler/cli/commands/plan.js';
 import { command as applyCommand } from '../../reconciler/cli/commands/apply.js';
 import { command as runCommand } from '../../reconciler/cli/commands/run.js';
@@ -114,11 +115,19 @@ export class CliWorld {
   }
 
   /** Run a verb in-process through the real command line parser. */
-  async cli(...args: string[]): Promise<CliRun> {
-    let stdout = '';
-    let stderr = '';
-    const io: CliIo = { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text), env: {} };
-    const status = await runCli(['node', 'dm-remap', ...args], io, [planCommand, applyCommand, runCommand]);
-    return { status, stdout, stderr };
+  cli(...args: string[]): Promise<CliRun> {
+    return cli(args);
   }
+}
+
+/** Every verb, in main.ts's order. */
+const COMMANDS = [validateCommand, planCommand, applyCommand, runCommand];
+
+/** Run dm-remap in-process through the real command line parser, with every verb registered. */
+export async function cli(args: readonly string[]): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text), env: {} };
+  const status = await runCli(['node', 'dm-remap', ...args], io, COMMANDS);
+  return { status, stdout, stderr };
 }

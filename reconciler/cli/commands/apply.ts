@@ -3,7 +3,7 @@
  * Devices run concurrently; one that fails is retried with backoff up to
  * --retries times within --timeout while the others carry on. Exit status 0
  * only when every device reached what its spec declares (or was deliberately
- * left alone: held, paused, orphaned); 1 otherwise.
+ * left alone: held, paused, orphaned); otherwise see ExitCode.
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
@@ -63,7 +63,7 @@ export async function applyCommand(options: ApplyOptions, io: CliIo): Promise<vo
       io.stdout(`${reports.length - failed.length} of ${reports.length} devices converged.\n`);
     }
     if (refusal || timedOut || failed.length > 0 || diagnostics.some(isError)) {
-      throw new ExitError(ExitCode.failure);
+      throw new ExitError(ExitCode.notConverged);
     }
   } finally {
     await controller.stop(STOP_GRACE_MS);
@@ -86,8 +86,9 @@ export const command: CliCommand = {
       .command('apply')
       .summary('converge every device once, then exit')
       .description(
-        'Create, reload, resume or remove devices until the kernel matches the specs, then report each device.\n' +
-          'Exit status: 0 every device converged, 1 a device failed, was refused, or the timeout passed.',
+        'Create, reload, resume or remove devices until the kernel matches the specs, then print one line per ' +
+          'device. Exit status 0 only when every device converged (held, paused and orphaned devices count: ' +
+          'they are left alone on purpose).',
       );
     addReconcileOptions(verb, { output: true })
       .addOption(new Option('--timeout <duration>', 'give up after this long').default('5m'))

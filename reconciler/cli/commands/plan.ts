@@ -7,15 +7,13 @@
 import type { Command } from 'commander';
 import type { CliCommand } from '../command.js';
 import type { CliIo } from '../io.js';
-import { ExitError } from '../errors.js';
+import { ExitCode, ExitError } from '../errors.js';
 import { isError } from '../../spec/index.js';
 import { printDiagnostics } from '../output.js';
 import { addReconcileOptions, loggerFor, openController } from '../../controller/commandSupport.js';
 import type { ReconcileOptions } from '../../controller/commandSupport.js';
 import { formatPlan } from '../../controller/formatPlan.js';
 import { DAEMON_BACKOFF } from '../../device/backoff.js';
-
-export const PLAN_EXIT = { noChanges: 0, error: 1, changesPending: 2 } as const;
 
 export async function planCommand(options: ReconcileOptions, io: CliIo): Promise<void> {
   const logger = loggerFor((text) => io.stderr(text), options.logFormat, process.stderr.isTTY === true);
@@ -36,8 +34,8 @@ export async function planCommand(options: ReconcileOptions, io: CliIo): Promise
       if (refusal) io.stderr(`error: not planning anything: ${refusal}\n`);
       if (plan) io.stdout(formatPlan(plan));
     }
-    if (refusal || refused || diagnostics.some(isError)) throw new ExitError(PLAN_EXIT.error);
-    if (plan?.hasChanges) throw new ExitError(PLAN_EXIT.changesPending);
+    if (refusal || refused || diagnostics.some(isError)) throw new ExitError(ExitCode.notConverged);
+    if (plan?.hasChanges) throw new ExitError(ExitCode.changesPending);
   } finally {
     await opened.close();
   }
@@ -49,8 +47,8 @@ export const command: CliCommand = {
       .command('plan')
       .summary('show what apply would change, changing nothing')
       .description(
-        'Compare the specs with the kernel and print the operations apply would carry out, with reasons.\n' +
-          'Exit status: 0 no changes, 2 changes pending, 1 error or refused change.',
+        'Compare the specs with the kernel and print, device by device, the operations apply would carry out ' +
+          'and why. Changes nothing. Exit status 2: apply would change the kernel; 0: nothing to do.',
       );
     addReconcileOptions(verb, { output: true }).action((options: ReconcileOptions) =>
       planCommand(options, io),

@@ -70,7 +70,7 @@ export const command: CliCommand = {
       .command('run')
       .summary('run the reconciler daemon')
       .description(
-        'Keep devices converged: on start, on every change of the config dir, every --resync-interval and on SIGHUP.\n' +
+        'Keep devices converged: on start, on every change of the config dir, every --resync-interval and on SIGHUP. ' +
           'SIGTERM/SIGINT stop it after in-flight operations finish.',
       );
     addReconcileOptions(verb, { output: false })

@@ -11,7 +11,7 @@
  */
 import type { Command } from 'commander';
 import type { CliCommand } from '../command.js';
-import { ExitCode, ExitError, UsageError } from '../errors.js';
+import { ExitCode, ExitError, exitCodeOfDiagnostics, UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
 import {
   addAllowInsecurePermissionsOption,
@@ -20,7 +20,7 @@ import {
   resolveConfigDir,
 } from '../options.js';
 import type { ConfigDirOptions, OutputOptions, PermissionOptions } from '../options.js';
-import { isError, isIoDiagnostic, loadSpecs } from '../../spec/index.js';
+import { loadSpecs } from '../../spec/index.js';
 import { printDiagnostics, summaryLine } from '../output.js';
 import type { LoadResult } from '../../spec/index.js';
 
@@ -44,9 +44,6 @@ then a summary line on stdout. With --output json, one JSON object on stdout:
   {"devices": [DeviceSpec...], "diagnostics": [Diagnostic...], "files": [FileResult...]}
 where a Diagnostic is {severity, code, message, file, line?, column?, device?}
 and a FileResult is {file, status: "valid"|"invalid"|"ignored", devices: [name...]}.
-
-Exit status: 0 all valid (warnings allowed), 1 invalid, 2 usage or I/O error
-(missing path, unreadable directory).
 
 Examples:
   dm-remap validate                          # the live config dir (/etc/dm-remap.d)
@@ -96,17 +93,12 @@ export async function validate(paths: readonly string[], options: ValidateOption
     printText(result, options.quiet === true, io);
   }
 
-  const status = exitStatus(result);
+  // Warnings alone keep it 0; an unreadable path is 74, insecure permissions (when errors) 77, an invalid spec 1.
+  const status = exitCodeOfDiagnostics(result.diagnostics);
   if (status !== ExitCode.ok) throw new ExitError(status);
 }
 
 function printText(result: LoadResult, quiet: boolean, io: CliIo): void {
   printDiagnostics(io, result.diagnostics, quiet);
   if (!quiet) io.stdout(`${summaryLine(result)}\n`);
-}
-
-function exitStatus(result: LoadResult): ExitCode {
-  if (result.diagnostics.some(isIoDiagnostic)) return ExitCode.usage;
-  if (result.diagnostics.some(isError)) return ExitCode.failure;
-  return ExitCode.ok;
 }

@@ -175,7 +175,7 @@ export class DmsetupKernel implements KernelAdapter {
   async message(name: string, args: string[], signal?: AbortSignal): Promise<string> {
     const uuid = await this.ownedUuid('message', name, signal);
     const reply = await this.dmsetup(
-      ['message', '-u', uuid, '0', ...args],
+      ['message', '-u', uuid, '--', '0', ...args],
       'message',
       name,
       signal,
@@ -191,7 +191,13 @@ export class DmsetupKernel implements KernelAdapter {
       items.map((item) => ({ name: item.name, uuid: item.uuid, table: tableLines(item.table) })),
     );
     try {
-      await this.dmsetup(['create', '--concise', spec], 'create', undefined, undefined, this.mutateTimeoutMs);
+      await this.dmsetup(
+        ['create', '--concise', '--', spec],
+        'create',
+        undefined,
+        undefined,
+        this.mutateTimeoutMs,
+      );
       return items.map(() => ({ ok: true, value: undefined }));
     } catch (batchError) {
       return this.attributeCreateFailure(items, batchError);
@@ -236,7 +242,13 @@ export class DmsetupKernel implements KernelAdapter {
   private async createOne(item: DesiredTable): Promise<ItemOutcome<void>> {
     const spec = formatConcise([{ name: item.name, uuid: item.uuid, table: tableLines(item.table) }]);
     try {
-      await this.dmsetup(['create', '--concise', spec], 'create', item.name, undefined, this.mutateTimeoutMs);
+      await this.dmsetup(
+        ['create', '--concise', '--', spec],
+        'create',
+        item.name,
+        undefined,
+        this.mutateTimeoutMs,
+      );
       return { ok: true, value: undefined };
     } catch (error) {
       return { ok: false, error: kernelErrorFromProcess(error, 'create', item.name) };
@@ -264,7 +276,7 @@ export class DmsetupKernel implements KernelAdapter {
         // --retry: udev's probing of a device can hold it open for a moment after
         // any change; dmsetup then retries briefly instead of failing with EBUSY.
         await this.dmsetup(
-          ['remove', '--retry', ...removable],
+          ['remove', '--retry', '--', ...removable],
           'remove',
           undefined,
           undefined,
@@ -323,6 +335,12 @@ export class DmsetupKernel implements KernelAdapter {
     return row.uuid;
   }
 
+  /**
+   * Run dmsetup. Operands (names, the concise spec, message words) go after
+   * `--`: dmsetup reads options anywhere on its command line (getopt_long),
+   * so a name such as `--force` in `remove --retry A B` would otherwise be
+   * taken for the option.
+   */
   private async dmsetup(
     args: string[],
     operation: string,

@@ -77,11 +77,11 @@ export async function realFixture(options: RealFixtureOptions = {}): Promise<Con
       return () => handle.close();
     },
     async createForeign(name, uuid, table) {
-      await dmsetup(['create', name, ...(uuid === '' ? [] : ['-u', uuid]), '--table', table]);
+      await dmsetup(['create', ...(uuid === '' ? [] : ['-u', uuid]), '--table', table, '--', name]);
     },
     async createHalfDone(name, uuid, inactiveTable) {
-      await dmsetup(['create', name, '-u', uuid, '--notable']);
-      if (inactiveTable !== undefined) await dmsetup(['load', name, '--table', inactiveTable]);
+      await dmsetup(['create', '-u', uuid, '--notable', '--', name]);
+      if (inactiveTable !== undefined) await dmsetup(['load', '--table', inactiveTable, '--', name]);
     },
     garbleStatus(name, printed) {
       garbled.set(name, printed);
@@ -97,7 +97,7 @@ export async function realFixture(options: RealFixtureOptions = {}): Promise<Con
       // Stacked devices first would matter; the cases stack nothing, so name order is fine.
       for (const row of rows.filter((candidate) => candidate.name.startsWith(prefix))) {
         await dmsetup(['remove', '--retry', '-u', row.uuid]).catch(() =>
-          dmsetup(['remove', '--retry', row.name]),
+          dmsetup(['remove', '--retry', '--', row.name]),
         );
       }
       for (const loop of loops) await runProcess('losetup', ['-d', loop], TIMEOUT);

@@ -122,7 +122,7 @@ test('concurrent creates become one create --concise with escaped fields', async
   ]);
   t.deepEqual(
     calls.map((call) => call.args),
-    [['create', '--concise', 'a\\,b,DMREMAP-a,,,0 8 zero;c\\;d,DMREMAP-c,,,0 8 zero,8 8 error']],
+    [['create', '--concise', '--', 'a\\,b,DMREMAP-a,,,0 8 zero;c\\;d,DMREMAP-c,,,0 8 zero,8 8 error']],
   );
 });
 
@@ -132,14 +132,14 @@ test('after a failed create batch each caller learns its own outcome', async (t)
   const existing: Row[] = [{ name: 'taken', uuid: 'CRYPT-x', minor: 0 }];
   const { runner, calls } = scriptedRunner((args) => {
     if (args[0] === 'info') return infoOutput(existing);
-    if (args[0] === 'create' && args[2]?.includes(';')) {
+    if (args[0] === 'create' && args[3]?.includes(';')) {
       existing.push({ name: 'good', uuid: 'DMREMAP-good', minor: 1 });
       throw failure(args, 'device-mapper: reload ioctl on bad failed: No such device or address');
     }
-    if (args[0] === 'create' && args[2]?.startsWith('bad,')) {
+    if (args[0] === 'create' && args[3]?.startsWith('bad,')) {
       throw failure(args, 'device-mapper: reload ioctl on bad failed: No such device or address');
     }
-    if (args[0] === 'create' && args[2]?.startsWith('later,')) return '';
+    if (args[0] === 'create' && args[3]?.startsWith('later,')) return '';
     throw new Error(`unexpected ${args.join(' ')}`);
   });
   const kernel = new DmsetupKernel({ runner, scheduler: nextTick });
@@ -160,7 +160,7 @@ test('after a failed create batch each caller learns its own outcome', async (t)
   );
   t.deepEqual(
     calls.map((call) =>
-      `${call.args[0]} ${call.args[0] === 'create' ? (call.args[2]?.split(',')[0] ?? '') : ''}`.trim(),
+      `${call.args[0]} ${call.args[0] === 'create' ? (call.args[3]?.split(',')[0] ?? '') : ''}`.trim(),
     ),
     ['create good', 'info', 'create bad', 'create later'],
     'one batch, one listing, then only the unattributed items retried alone',
@@ -188,7 +188,7 @@ test('removes are coalesced; missing and foreign names are answered from the lis
   );
   t.deepEqual(
     calls.map((call) => call.args),
-    [[...INFO_ARGS], ['remove', '--retry', 'mine1', 'mine2']],
+    [[...INFO_ARGS], ['remove', '--retry', '--', 'mine1', 'mine2']],
   );
 });
 
@@ -339,4 +339,80 @@ test('a lone create that fails is attributed to its device with the kernel error
     },
   );
   t.like(error, { code: 'EBUSY', device: 'spare2', operation: 'create' });
+});
+
+/** The dmsetup options this adapter passes, with how many values each takes. */
+const OPTION_VALUES: Record<string, number> = {
+  '-c': 0,
+  '--noheadings': 0,
+  '--separator': 1,
+  '-o': 1,
+  '--concise': 0,
+  '--retry': 0,
+  '-u': 1,
+};
+
+/** The arguments dmsetup's getopt_long would read as options although they are operands (names, specs, words). */
+function operandsBeforeDashDash(args: readonly string[]): string[] {
+  const misread: string[] = [];
+  for (let index = 1; index < args.length; index++) {
+    const arg = args[index]!;
+    if (arg === '--') return misread;
+    const values = OPTION_VALUES[arg];
+    if (values === undefined) misread.push(arg);
+    else index += values;
+  }
+  return misread;
+}
+
+test('every dmsetup operand comes after "--", so a name like "--force" is never read as an option', async (t) => {
+  const names = ['--force', '-f'];
+  const { runner, calls } = scriptedRunner((args) => {
+    if (args[0] === 'info') {
+      return infoOutput(names.map((name, minor) => ({ name, uuid: `DMREMAP-${minor}`, minor })));
+    }
+    return args[0] === 'targets' ? 'remap v1.0.0\n' : '';
+  });
+  const kernel = new DmsetupKernel({ runner, scheduler: nextTick });
+  await kernel.observe();
+  await Promise.all(
+    names.map((name, index) => kernel.create({ name, uuid: `DMREMAP-${index}`, table: '0 8 zero' })),
+  );
+  await kernel.load({ name: '-f', uuid: 'DMREMAP-1', table: '0 8 zero' });
+  await kernel.suspend('-f');
+  await kernel.resume('-f');
+  await kernel.clearInactive('-f');
+  await kernel.message('-f', ['-x', 'clear_stats']);
+  await Promise.all(names.map((name) => kernel.remove(name)));
+  const dmsetupCalls = calls.filter((call) => call.file === 'dmsetup');
+  t.deepEqual(
+    new Set(dmsetupCalls.map((call) => call.args[0])),
+    new Set([
+      'info',
+      'table',
+      'status',
+      'targets',
+      'create',
+      'load',
+      'suspend',
+      'resume',
+      'clear',
+      'message',
+      'remove',
+    ]),
+    'every subcommand the adapter runs was checked',
+  );
+  for (const call of dmsetupCalls) {
+    t.deepEqual(operandsBeforeDashDash(call.args), [], call.args.join(' '));
+  }
+  t.deepEqual(
+    dmsetupCalls
+      .filter((call) => ['create', 'message', 'remove'].includes(call.args[0]!))
+      .map((call) => call.args),
+    [
+      ['create', '--concise', '--', '--force,DMREMAP-0,,,0 8 zero;-f,DMREMAP-1,,,0 8 zero'],
+      ['message', '-u', 'DMREMAP-1', '--', '0', '-x', 'clear_stats'],
+      ['remove', '--retry', '--', '--force', '-f'],
+    ],
+  );
 });

@@ -23,12 +23,15 @@ import type { StepHook } from './effects.js';
 import { configDirSource } from './specSource.js';
 import { openKernel } from './kernelChoice.js';
 import { parseDuration } from './duration.js';
+import { DEFAULT_STATE_DIR, FileStateStore } from './stateStore.js';
 
 export interface ReconcileOptions extends ConfigDirOptions, PermissionOptions, Partial<OutputOptions> {
   prune?: boolean;
   kernel: string;
   logFormat: LogFormat;
   operationTimeout: string;
+  stateDir?: string;
+  acceptDataLoss?: string[];
 }
 
 /** The options every reconcile verb takes; `--output` only where there is a result to print (not `run`). */
@@ -50,10 +53,41 @@ export function addReconcileOptions(command: Command, settings: { output: boolea
       ).default('60s'),
     )
     .addOption(
+      new Option(
+        '--state-dir <dir>',
+        'where what was applied to each device is kept across restarts and reboots ' +
+          `(default: $DM_REMAP_STATE_DIR or ${DEFAULT_STATE_DIR})`,
+      ),
+    )
+    .addOption(
       new Option('--kernel <kind>', 'kernel adapter: dmsetup, or sim:FILE (a simulated kernel kept in FILE)')
         .default('dmsetup')
         .hideHelp(),
     );
+}
+
+/**
+ * `--accept-data-loss NAME` (repeatable), for the verbs that may act on it:
+ * the one way past a refusal to leave remapped blocks behind on a spare.
+ */
+export function addAcceptDataLossOption(command: Command): Command {
+  return command.addOption(
+    new Option(
+      '--accept-data-loss <name>',
+      'give up the remapped blocks on the previous spare of device NAME: let a new spare or block size ' +
+        'go ahead (repeatable; copy the data off first)',
+    ).argParser((name: string, previous: string[] | undefined) => [...(previous ?? []), name]),
+  );
+}
+
+/** The state dir: the flag, then $DM_REMAP_STATE_DIR, then beside a simulated kernel's file, then the default. */
+export function resolveStateDir(options: ReconcileOptions, env: NodeJS.ProcessEnv): string {
+  if (options.stateDir !== undefined) return options.stateDir;
+  const fromEnv = env.DM_REMAP_STATE_DIR;
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  // A simulated kernel is a test's private world: its state must not mix with the host's.
+  if (options.kernel.startsWith('sim:')) return `${options.kernel.slice('sim:'.length)}.state`;
+  return DEFAULT_STATE_DIR;
 }
 
 /** A duration option, or a UsageError naming the flag. */
@@ -88,7 +122,14 @@ export interface OpenedController {
 export async function openController(
   options: ReconcileOptions,
   io: CliIo,
-  settings: { logger: Logger; backoff: BackoffPolicy; retryLimit?: number; afterStep?: StepHook },
+  settings: {
+    logger: Logger;
+    backoff: BackoffPolicy;
+    retryLimit?: number;
+    afterStep?: StepHook;
+    /** `plan`: read the applied state, never write it. */
+    readOnlyState?: boolean;
+  },
 ): Promise<OpenedController> {
   const configDir = resolveConfigDir(options, io.env);
   const operationTimeoutMs = durationOption('--operation-timeout', options.operationTimeout);
@@ -102,6 +143,9 @@ export async function openController(
     retryLimit: settings.retryLimit,
     operationTimeoutMs,
     afterStep: settings.afterStep,
+    stateStore: new FileStateStore(resolveStateDir(options, io.env)),
+    readOnlyState: settings.readOnlyState === true,
+    ...(options.acceptDataLoss ? { acceptDataLoss: new Set(options.acceptDataLoss) } : {}),
   });
   return { controller, configDir, close: () => kernel.close() };
 }

@@ -22,6 +22,11 @@ import { plan, planDevice, plannedDeviceNames } from './plan.js';
 import type { DevicePlan, Operation, Plan, PlanInput } from './plan.js';
 import { provideKernelEffects, withTimeout } from './effects.js';
 import type { StepHook } from './effects.js';
+import { nextRecord, recordWithCounts } from './appliedState.js';
+import type { AppliedRead } from './appliedState.js';
+import { MemoryStateStore } from './stateStore.js';
+import type { AppliedStateStore } from './stateStore.js';
+import type { RemapStatus } from '../kernel/adapter.js';
 
 /** Where specs come from (the config dir in production; memory in tests). */
 export interface SpecSource {
@@ -39,6 +44,12 @@ export interface ControllerOptions {
   /** Upper bound of one kernel operation of one device (default 60 s). */
   operationTimeoutMs?: number;
   afterStep?: StepHook;
+  /** Where what was applied to each device is kept across restarts (default: in memory only). */
+  stateStore?: AppliedStateStore;
+  /** Read the applied state but never write it (`plan`). */
+  readOnlyState?: boolean;
+  /** Devices whose remapped blocks on their previous spare the operator gives up (`--accept-data-loss`). */
+  acceptDataLoss?: ReadonlySet<string>;
 }
 
 export const DEFAULT_OPERATION_TIMEOUT_MS = 60_000;
@@ -63,6 +74,11 @@ const INSECURE_PERMISSIONS = 'insecure-permissions';
 export class Controller {
   private readonly session: KernelSession;
   private readonly lastGood = new LastGoodSpecs();
+  private readonly stateStore: AppliedStateStore;
+  /** Applied-state records by device, read once at the first load and written through. */
+  private applied: Map<string, AppliedRead> | undefined;
+  /** Per spare path, the format id its superblock had when last read before a load (null: blank). */
+  private readonly formatSeen = new Map<string, string | null>();
   private readonly actors = new Map<string, DeviceActor>();
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   private readonly listeners = new Set<() => void>();
@@ -76,10 +92,19 @@ export class Controller {
 
   constructor(private readonly options: ControllerOptions) {
     this.session = new KernelSession(options.kernel);
+    this.stateStore = options.stateStore ?? new MemoryStateStore();
     this.machine = provideKernelEffects(this.session, (name, signal) => this.planOne(name, signal), {
       timeoutMs: options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS,
       afterStep: options.afterStep,
+      presuspended: (name, status) => this.recordPresuspend(name, status),
     });
+  }
+
+  /** Applied-state records that could not be read, as "file: reason" (reported, never acted on). */
+  get unreadableState(): string[] {
+    return [...(this.applied?.values() ?? [])].flatMap((read) =>
+      read.state === 'corrupt' ? [`${read.file}: ${read.reason}`] : [],
+    );
   }
 
   /** The diagnostics of the last spec load. */
@@ -94,6 +119,7 @@ export class Controller {
 
   /** Re-read the specs; returns the names whose declaration changed since the last load. */
   async loadSpecs(): Promise<Set<string>> {
+    await this.loadAppliedState();
     this.loaded = await this.options.specs.load();
     this.refusal = refusalOf(this.loaded);
     if (this.refusal) return new Set();
@@ -105,6 +131,34 @@ export class Controller {
     }
     this.fingerprints = next;
     return changed;
+  }
+
+  /**
+   * Read the applied-state records once: they seed the last good specs, so a
+   * spec deleted while the daemon was down still has its removalPolicy, and
+   * the planner refuses a new spare for a device whose old one holds remaps.
+   */
+  private async loadAppliedState(): Promise<void> {
+    if (this.applied) return;
+    try {
+      this.applied = await this.stateStore.loadAll();
+    } catch (error) {
+      // Unreadable as a whole: nothing is known, and nothing is assumed either way.
+      this.options.logger.error(
+        `cannot read the applied state in ${this.stateStore.location}: ${String(error)}`,
+        {
+          operation: 'loadState',
+        },
+      );
+      this.applied = new Map();
+    }
+    for (const read of this.applied.values()) {
+      if (read.state === 'ok') this.lastGood.record([read.record.spec]);
+      else
+        this.options.logger.error(`applied state ${read.file} is unreadable: ${read.reason}`, {
+          operation: 'loadState',
+        });
+    }
   }
 
   /** The whole plan from the last loaded specs and a fresh observation (what `dm-remap plan` prints). */
@@ -235,11 +289,25 @@ export class Controller {
     actor.start();
   }
 
-  /** A removed device's actor is dropped; its last good spec goes too once nothing declares it. */
+  /**
+   * A removed device's actor is dropped; its last good spec and applied state
+   * go too once nothing declares it (a device removed by `state: absent` keeps
+   * them: its spare still holds its remaps).
+   */
   private retire(name: string, actor: DeviceActor): void {
     if (this.actors.get(name) !== actor) return;
     this.actors.delete(name);
-    if (!this.loaded.devices.some((spec) => spec.name === name)) this.lastGood.forget(name);
+    if (this.loaded.devices.some((spec) => spec.name === name)) return;
+    this.lastGood.forget(name);
+    if (this.applied?.has(name) && !this.options.readOnlyState) {
+      this.applied.delete(name);
+      this.stateStore.forget(name).catch((error: unknown) => {
+        this.options.logger.warn(`cannot forget the applied state of ${name}: ${String(error)}`, {
+          device: name,
+          operation: 'saveState',
+        });
+      });
+    }
   }
 
   private scheduleRetry(name: string, report: DeviceReport): void {
@@ -261,12 +329,67 @@ export class Controller {
 
   private async planOne(name: string, signal: AbortSignal): Promise<DevicePlan> {
     const specs = this.loaded.devices.filter((spec) => spec.name === name);
-    const devicePlan = planDevice(name, await this.planInput(specs, signal));
+    const input = await this.planInput(specs, signal);
+    const devicePlan = planDevice(name, input);
     // The config turned untrustworthy after this device's round began (a retry
     // timer, an in-flight round): what it would plan from it must not be done.
     const refusal = this.refusal;
     if (refusal) return { ...devicePlan, operations: [{ kind: 'hold', reason: `not acting: ${refusal}` }] };
+    await this.recordApplied(name, input, devicePlan);
     return devicePlan;
+  }
+
+  /**
+   * Keep what this observation shows of a live device: the spec once the
+   * device converged to it, and its spare's remapped and pending counts on
+   * every pass that they changed. Written before the round acts, so a crash
+   * or a removal right after still finds it.
+   */
+  private async recordApplied(name: string, input: PlanInput, devicePlan: DevicePlan): Promise<void> {
+    const spec = input.specs.find((candidate) => candidate.name === name);
+    const seen = spec ? input.spareMetadata.get(spec.spareDevice) : undefined;
+    if (spec && seen) {
+      this.formatSeen.set(
+        spec.spareDevice,
+        seen.state === 'formatted' ? (seen.superblock.formatId ?? null) : null,
+      );
+    }
+    const device = input.observation.devices.find((candidate) => candidate.name === name);
+    if (!device || this.options.readOnlyState || !this.applied) return;
+    const previousRead = this.applied.get(name);
+    const previous = previousRead?.state === 'ok' ? previousRead.record : undefined;
+    const record = nextRecord({
+      previous,
+      spec,
+      converged: devicePlan.operations.length === 0,
+      device,
+      spare: spec ? input.blockDevices.get(spec.spareDevice) : undefined,
+      formatIdBeforeLoad: spec ? this.formatSeen.get(spec.spareDevice) : undefined,
+      now: new Date(),
+    });
+    if (record) await this.saveRecord(record);
+  }
+
+  /** The status read while a device is suspended for removal: its last counts before it goes. */
+  private async recordPresuspend(name: string, status: RemapStatus | undefined): Promise<void> {
+    const log = this.options.logger.child({ device: name });
+    if (status === undefined) {
+      log.warn('removing it: its status could not be read after suspending it', { operation: 'presuspend' });
+    } else if (status.pendingBlocks > 0) {
+      log.warn(
+        `removing it with ${status.pendingBlocks} pending blocks (main could not read them and no write has replaced them)`,
+        { operation: 'presuspend' },
+      );
+    }
+    const read = this.applied?.get(name);
+    if (read?.state !== 'ok' || this.options.readOnlyState) return;
+    const record = recordWithCounts(read.record, status, new Date());
+    if (record) await this.saveRecord(record);
+  }
+
+  private async saveRecord(record: NonNullable<ReturnType<typeof nextRecord>>): Promise<void> {
+    await this.stateStore.write(record);
+    this.applied?.set(record.name, { state: 'ok', record });
   }
 
   private async planInput(inspected: readonly DeviceSpec[], signal?: AbortSignal): Promise<PlanInput> {
@@ -278,7 +401,11 @@ export class Controller {
       observation: world.observation,
       blockDevices: world.blockDevices,
       spareMetadata: world.spareMetadata,
-      options: { prune: this.options.prune },
+      applied: this.applied ?? new Map(),
+      options: {
+        prune: this.options.prune,
+        ...(this.options.acceptDataLoss ? { acceptDataLoss: this.options.acceptDataLoss } : {}),
+      },
     };
   }
 }

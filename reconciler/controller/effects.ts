@@ -6,7 +6,7 @@
  */
 import { fromPromise } from 'xstate';
 import { KernelError } from '../kernel/adapter.js';
-import type { ObservedDevice } from '../kernel/adapter.js';
+import type { ObservedDevice, RemapStatus } from '../kernel/adapter.js';
 import { notOwnedError, timedOutError } from '../kernel/errors.js';
 import type { DevicePlan } from './plan.js';
 import { deviceMachine, tableOf } from '../device/machine.js';
@@ -23,6 +23,8 @@ export interface EffectOptions {
   /** Upper bound of one effect (observe included); a hung dmsetup must not wedge its device forever. */
   timeoutMs: number;
   afterStep?: StepHook;
+  /** Told the status read after a device was suspended for removal (undefined when unreadable). */
+  presuspended?: (name: string, status: RemapStatus | undefined) => Promise<void>;
 }
 
 /**
@@ -129,6 +131,22 @@ export function provideKernelEffects(
         if (!device?.hasInactiveTable) return;
         await session.clearInactive(name, signal);
         await step('clearInactive', name);
+      }),
+
+      presuspendDevice: effect(async ({ name }, signal) => {
+        const device = await find(name, signal);
+        if (!device) return;
+        // An open device cannot be removed: suspending it would only freeze its users' I/O.
+        if (device.openCount > 0) {
+          throw new KernelError(`${name} is open (open count ${device.openCount})`, 'suspend', name, 'EBUSY');
+        }
+        if (!device.suspended) {
+          await session.suspend(name, signal);
+          await step('presuspend', name);
+        }
+        // In-flight I/O has drained and no move runs: these are the counts the spare keeps.
+        const suspended = await find(name, signal);
+        await options.presuspended?.(name, suspended?.remap?.status);
       }),
 
       removeDevice: effect(async ({ name }, signal) => {

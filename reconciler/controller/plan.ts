@@ -22,10 +22,17 @@ import type { DeviceSpec, FileResult } from '../spec/index.js';
 import { decideMainId } from '../device/main-id.js';
 import { buildDesiredDevice, diffLiveTable, spareHoldsData } from '../device/table.js';
 import type { TableDifference } from '../device/table.js';
+import { describeHeldData, recordHoldsData, spareChange } from './appliedState.js';
+import type { AppliedRead } from './appliedState.js';
 
 export interface PlanOptions {
   /** Remove owned devices whose spec was deleted even when their removalPolicy is Retain. */
   prune: boolean;
+  /**
+   * Devices whose remapped blocks on their previous spare the operator gives up
+   * (`apply --accept-data-loss NAME`): a new spare or block size goes ahead.
+   */
+  acceptDataLoss?: ReadonlySet<string>;
 }
 
 export interface PlanInput {
@@ -40,6 +47,8 @@ export interface PlanInput {
   blockDevices: ReadonlyMap<string, BlockDeviceInfo | undefined>;
   /** What the superblocks of spares say, keyed by the path the spec names; read for devices not yet live. */
   spareMetadata: ReadonlyMap<string, SpareMetadata>;
+  /** What was last applied to each device and seen of its spare (appliedState.ts), by name. */
+  applied: ReadonlyMap<string, AppliedRead>;
   options: PlanOptions;
 }
 
@@ -49,6 +58,8 @@ export type RefusalCode =
   | 'wouldStrandData'
   | 'spareFormatted'
   | 'spareOfAnotherMain'
+  | 'stateUnreadable'
+  | 'statusUnreadable'
   | 'unexpectedTable';
 
 /** Operations that change the kernel. */
@@ -141,14 +152,22 @@ export function planDevice(name: string, input: PlanInput): DevicePlan {
     declared: spec !== undefined || heldBy !== undefined,
   });
 
-  if (heldBy !== undefined) {
-    return result([{ kind: 'hold', reason: `spec file ${heldBy} is invalid; keeping the device as it is` }]);
-  }
+  // `paused` is the operator's hands-off: even a suspended device is theirs to resume.
   if (spec?.paused) return result([{ kind: 'skip', reason: 'reconciliation is paused by the spec' }]);
+  // What a crash left (a suspended device, a stale inactive table) is repaired before anything
+  // else and whatever the spec says: resuming or clearing needs no spec, and a typo in one must
+  // not leave a device's I/O frozen.
+  const leftovers = owned?.hasLiveTable ? recoverInterruptedReload(owned) : [];
+  if (heldBy !== undefined) {
+    const reason = `spec file ${heldBy} is invalid; keeping the device as it is`;
+    return result([...leftovers, { kind: 'hold', reason }]);
+  }
 
   const removal = removalDesire(name, spec, input);
   if (removal.kind === 'remove') return result(owned ? planRemoval(owned, removal.reason) : []);
-  if (removal.kind === 'orphan') return result(owned ? [{ kind: 'orphan', reason: removal.reason }] : []);
+  if (removal.kind === 'orphan') {
+    return result(owned ? [...leftovers, { kind: 'orphan', reason: removal.reason }] : []);
+  }
   if (spec === undefined) return result([]);
 
   if (observed && !observed.owned) {
@@ -160,21 +179,32 @@ export function planDevice(name: string, input: PlanInput): DevicePlan {
       },
     ]);
   }
+  if (owned?.unreadable !== undefined) {
+    return result([
+      ...leftovers,
+      {
+        kind: 'refuse',
+        code: 'statusUnreadable',
+        reason: `its table or status cannot be read (${owned.unreadable}); not acting on a guess about it`,
+      },
+    ]);
+  }
   return result(planActiveDevice(spec, owned, input));
 }
 
 /**
  * The invalid file that freezes `name`, if any: one that declared it, one its
  * last good spec came from, or — for a device in the kernel that no valid spec
- * declares — an invalid file whose declared names could not be read at all,
- * since it might be the one declaring this device.
+ * declares — any invalid file: the names read from a broken file are a guess
+ * (one cut before its second document's `name:` shows only the first), so
+ * removal and pruning act only on a config dir that is valid throughout.
  */
 function invalidFileHolding(name: string, input: PlanInput, presentUndeclared: boolean): string | undefined {
   const invalid = input.files.filter((file) => file.status === 'invalid');
   const lastGoodFile = input.lastGood.get(name)?.source.file;
   const declaring = invalid.find((file) => file.devices.includes(name) || file.file === lastGoodFile);
   if (declaring) return declaring.file;
-  if (presentUndeclared) return invalid.find((file) => file.devices.length === 0)?.file;
+  if (presentUndeclared) return invalid[0]?.file;
   return undefined;
 }
 
@@ -196,9 +226,16 @@ function removalDesire(name: string, spec: DeviceSpec | undefined, input: PlanIn
   };
 }
 
+/**
+ * Removal: `remove` suspends the device first (presuspend: in-flight I/O
+ * drains and its status is read), so a suspended device is removed as it is;
+ * but one that cannot be removed (open) must not stay frozen.
+ */
 function planRemoval(device: ObservedDevice, reason: string): Operation[] {
   if (device.openCount > 0) {
+    const leftovers = device.hasLiveTable ? recoverInterruptedReload(device) : [];
     return [
+      ...leftovers,
       {
         kind: 'blocked',
         code: 'EBUSY',
@@ -208,7 +245,10 @@ function planRemoval(device: ObservedDevice, reason: string): Operation[] {
   }
   if (!device.hasLiveTable)
     return [{ kind: 'rollbackCreate', reason: `${reason}; it was never fully created` }];
-  return [{ kind: 'remove', reason }];
+  const stale: Operation[] = device.hasInactiveTable
+    ? [{ kind: 'clearInactive', reason: 'an inactive table was left by an interrupted reload' }]
+    : [];
+  return [...stale, { kind: 'remove', reason }];
 }
 
 function planActiveDevice(
@@ -231,6 +271,8 @@ function planActiveDevice(
     : [{ kind: 'loadModule', reason: `the ${MODULE_NAME} module is not loaded` }];
 
   if (!owned?.hasLiveTable) {
+    const stranded = refuseFromAppliedState(spec, spare, input);
+    if (stranded) return [stranded];
     const decision = decideMainIdFor(spec, main, spare, input);
     if (decision.kind === 'refuse') return [decision.refusal];
     const { table } = buildDesiredDevice(spec, main, spare, decision.mainId);
@@ -247,7 +289,8 @@ function planActiveDevice(
   const live = buildDesiredDevice(spec, main, spare, owned.remap?.table.mainId);
   const changes = diffLiveTable(owned, live.geometry);
   if (changes.length === 0) return operations;
-  const refusal = refuseChange(owned, changes, live.geometry.mainDevice);
+  const acceptsLoss = input.options.acceptDataLoss?.has(spec.name) === true;
+  const refusal = refuseChange(owned, changes, live.geometry.mainDevice, acceptsLoss);
   if (refusal) return [...operations, refusal];
   const reason = `live table differs from the spec (${changes.join(', ')})`;
   if (!changes.includes('spareDevice')) {
@@ -303,6 +346,7 @@ function refuseChange(
   device: ObservedDevice,
   changes: TableDifference[],
   desiredMain: string,
+  acceptsLoss: boolean,
 ): NonActionOperation | undefined {
   if (changes.includes('notRemap')) {
     return { kind: 'refuse', code: 'unexpectedTable', reason: 'the live table is not a single remap target' };
@@ -316,7 +360,7 @@ function refuseChange(
     };
   }
   const strands = changes.filter((change) => change === 'spareDevice' || change === 'blockSize');
-  if (strands.length > 0 && spareHoldsData(device)) {
+  if (strands.length > 0 && spareHoldsData(device) && !acceptsLoss) {
     const status = device.remap?.status;
     const held = status
       ? `${status.remappedBlocks} remapped and ${status.pendingBlocks} pending blocks`
@@ -324,7 +368,9 @@ function refuseChange(
     return {
       kind: 'refuse',
       code: 'wouldStrandData',
-      reason: `changing ${strands.join(' and ')} would strand ${held} on the current spare`,
+      reason:
+        `changing ${strands.join(' and ')} would strand ${held} on the current spare ` +
+        `(${ACCEPT_LOSS_HINT(device.name)})`,
     };
   }
   // The spare records the main length and block size it was formatted for, and the target refuses
@@ -342,4 +388,49 @@ function refuseChange(
     };
   }
   return undefined;
+}
+
+const ACCEPT_LOSS_HINT = (name: string) =>
+  `keep the spec's old spare and block size; or give those blocks up with ` +
+  `\`dm-remap apply --accept-data-loss ${name}\`, after copying off what they hold`;
+
+/**
+ * Before a table is loaded on a spare no live table of this device uses: the
+ * spare the device last ran on (its applied-state record) held remapped
+ * blocks, and the spec now names another spare, another block size, or the
+ * same path holding another disk or a wiped one. The kernel no longer shows
+ * the old device (a removal, a reboot), so the record is the only witness.
+ */
+function refuseFromAppliedState(
+  spec: DeviceSpec,
+  spare: BlockDeviceInfo,
+  input: PlanInput,
+): NonActionOperation | undefined {
+  const applied = input.applied.get(spec.name);
+  if (applied === undefined || input.options.acceptDataLoss?.has(spec.name)) return undefined;
+  if (applied.state === 'corrupt') {
+    return {
+      kind: 'refuse',
+      code: 'stateUnreadable',
+      reason:
+        `its applied-state record ${applied.file} is unreadable (${applied.reason}), so whether its ` +
+        `spare holds remapped blocks is unknown; fix or remove that file, or ` +
+        `\`dm-remap apply --accept-data-loss ${spec.name}\``,
+    };
+  }
+  const { record } = applied;
+  if (!recordHoldsData(record)) return undefined;
+  const blockSizeChanged = record.blockSizeBytes !== spec.blockSizeBytes;
+  const changed = blockSizeChanged
+    ? `the spec changes blockSize (${record.blockSizeBytes} → ${spec.blockSizeBytes} bytes)`
+    : spareChange(record, spec, spare, input.spareMetadata.get(spec.spareDevice));
+  if (changed === undefined) return undefined;
+  return {
+    kind: 'refuse',
+    code: 'wouldStrandData',
+    reason:
+      `${changed}, but when the device last ran its spare ${record.spare.path} held ` +
+      `${describeHeldData(record)} (recorded ${record.recordedAt}); creating it now would ` +
+      `read main's stale copy of them (${ACCEPT_LOSS_HINT(spec.name)})`,
+  };
 }

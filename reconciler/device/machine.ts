@@ -116,6 +116,7 @@ export const deviceMachine = setup({
     suspendDevice: fromPromise<void, OperationInput>(notProvided('suspendDevice')),
     resumeDevice: fromPromise<void, OperationInput>(notProvided('resumeDevice')),
     clearInactive: fromPromise<void, OperationInput>(notProvided('clearInactive')),
+    presuspendDevice: fromPromise<void, OperationInput>(notProvided('presuspendDevice')),
     removeDevice: fromPromise<void, OperationInput>(notProvided('removeDevice')),
   },
   guards: {
@@ -137,6 +138,13 @@ export const deviceMachine = setup({
     countAction: assign({ actionsThisRound: ({ context }) => context.actionsThisRound + 1 }),
     rest: assign({ actionsThisRound: 0, failures: 0, lastFailure: undefined, nextAttemptAt: undefined }),
     forgetFailures: assign({ failures: 0, nextAttemptAt: undefined }),
+    // A refusal is its own outcome, reported by its operation's reason: no failure before it stays.
+    recordRefusal: assign({
+      failures: 0,
+      nextAttemptAt: undefined,
+      actionsThisRound: 0,
+      lastFailure: undefined,
+    }),
     recordFailure: assign(({ context }, params: { failure: DeviceFailure }) => {
       const failures = context.failures + 1;
       // A failed resume leaves the device suspended, with all its I/O frozen:
@@ -224,8 +232,12 @@ export const deviceMachine = setup({
         { guard: { type: 'nextOperationIs', params: { kind: 'reload' } }, target: 'updating' },
         { guard: { type: 'nextOperationIs', params: { kind: 'resume' } }, target: 'resuming' },
         { guard: { type: 'nextOperationIs', params: { kind: 'clearInactive' } }, target: 'clearingInactive' },
-        { guard: { type: 'nextOperationIs', params: { kind: 'remove' } }, target: 'removing' },
-        { guard: { type: 'nextOperationIs', params: { kind: 'refuse' } }, target: 'failed.refused' },
+        { guard: { type: 'nextOperationIs', params: { kind: 'remove' } }, target: 'presuspending' },
+        {
+          guard: { type: 'nextOperationIs', params: { kind: 'refuse' } },
+          target: 'failed.refused',
+          actions: 'recordRefusal',
+        },
         { guard: { type: 'nextOperationIs', params: { kind: 'hold' } }, target: 'held', actions: 'rest' },
         { guard: { type: 'nextOperationIs', params: { kind: 'skip' } }, target: 'paused', actions: 'rest' },
         {
@@ -255,6 +267,17 @@ export const deviceMachine = setup({
     rollingBackCreate: actionState('removeDevice', 'rollingBackCreate'),
     resuming: actionState('resumeDevice', 'resuming'),
     clearingInactive: actionState('clearInactive', 'clearingInactive'),
+    // Removal is two steps, so a hung suspend (I/O that cannot drain) is told apart from a hung
+    // remove: suspend and read the status one last time, then remove.
+    presuspending: {
+      invoke: {
+        id: 'effect',
+        src: 'presuspendDevice',
+        input: operationInput,
+        onDone: 'removing',
+        onError: failTo('presuspending'),
+      },
+    },
     removing: actionState('removeDevice', 'removing'),
     // A reload swaps tables the way device-mapper requires: load inactive → suspend → resume.
     updating: {

@@ -14,6 +14,7 @@ import { mainIdOf } from '../../reconciler/kernel/disk-identity.js';
 import { OWNED_UUID_PREFIX } from '../../reconciler/kernel/adapter.js';
 import type { DeviceSpec, FileResult } from '../../reconciler/spec/index.js';
 import type { PlanInput } from '../../reconciler/controller/plan.js';
+import type { AppliedDeviceRecord, AppliedRead } from '../../reconciler/controller/appliedState.js';
 import { deviceSpec } from '../helpers/specs.js';
 
 export { deviceSpec };
@@ -48,6 +49,7 @@ export class FakeObservation {
   private readonly devices: ObservedDevice[] = [];
   private readonly blockDevices = new Map<string, BlockDeviceInfo | undefined>();
   private readonly spareMetadata = new Map<string, SpareMetadata>();
+  private readonly applied = new Map<string, AppliedRead>();
   private moduleLoaded = true;
   private prune = false;
   private nextMinor = 16;
@@ -65,6 +67,37 @@ export class FakeObservation {
     this.blockDevice(spec.spareDevice, MAIN_SECTORS / 8);
     if (!this.spareMetadata.has(spec.spareDevice))
       this.spareMetadata.set(spec.spareDevice, { state: 'blank' });
+    return this;
+  }
+
+  /**
+   * The applied-state record of `name`: it last ran on `spec` (default: its
+   * current or last good spec) with `remappedBlocks` remaps on that spare.
+   */
+  appliedRecord(name: string, fields: Partial<AppliedDeviceRecord> = {}): this {
+    const spec = this.specs.find((s) => s.name === name) ?? this.lastGood.get(name) ?? deviceSpec(name);
+    const record: AppliedDeviceRecord = {
+      version: 1,
+      name,
+      spec,
+      spare: {
+        path: spec.spareDevice,
+        majorMinor: this.blockDevices.get(spec.spareDevice)?.majorMinor ?? '8:251',
+      },
+      blockSizeBytes: spec.blockSizeBytes,
+      remappedBlocks: 0,
+      pendingBlocks: 0,
+      statusUnknown: false,
+      recordedAt: '2026-12-01T00:00:00.000Z',
+      ...fields,
+    };
+    this.applied.set(name, { state: 'ok', record });
+    return this;
+  }
+
+  /** An applied-state file of `name` that could not be read. */
+  corruptAppliedRecord(name: string, reason = 'not JSON'): this {
+    this.applied.set(name, { state: 'corrupt', file: `/var/lib/dm-remap/devices/${name}.json`, reason });
     return this;
   }
 
@@ -200,6 +233,7 @@ export class FakeObservation {
   build(): PlanInput & {
     blockDevices: Map<string, BlockDeviceInfo | undefined>;
     spareMetadata: Map<string, SpareMetadata>;
+    applied: Map<string, AppliedRead>;
   } {
     const observation: KernelObservation = { moduleLoaded: this.moduleLoaded, devices: [...this.devices] };
     return {
@@ -209,6 +243,7 @@ export class FakeObservation {
       observation,
       blockDevices: new Map(this.blockDevices),
       spareMetadata: new Map(this.spareMetadata),
+      applied: new Map(this.applied),
       options: { prune: this.prune },
     };
   }

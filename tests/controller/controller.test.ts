@@ -18,7 +18,8 @@ import type { Controller } from '../../reconciler/controller/controller.js';
 import { createActor, waitFor } from 'xstate';
 import { provideKernelEffects } from '../../reconciler/controller/effects.js';
 import { KernelSession } from '../../reconciler/controller/kernelSession.js';
-import type { DevicePlan } from '../../reconciler/controller/plan.js';
+import type { DevicePlan, Operation } from '../../reconciler/controller/plan.js';
+import type { KernelAdapter } from '../../reconciler/kernel/adapter.js';
 
 const TIMEOUT_MS = 5_000;
 
@@ -132,7 +133,7 @@ test('half-created devices are completed when declared and rolled back when not'
   );
 });
 
-test('an invalid spec file freezes its running device: no kernel change at all', async (t) => {
+test('an invalid spec file freezes its running device: only a leftover suspend is repaired', async (t) => {
   const kernel = newKernel(['a', 'b']);
   const specs = new MemorySpecs();
   specs.set('a');
@@ -142,12 +143,14 @@ test('an invalid spec file freezes its running device: no kernel change at all',
   specs.breakFile('a');
   specs.set('b', { readRetries: 5 });
   const before = kernel.calls.resume;
+  const loadsBefore = kernel.calls.load;
   const controller = newController(kernel, specs);
   const { reports } = await converge(controller);
   t.like(reports[0], { name: 'a', state: 'held', converged: true });
   t.like(reports[1], { name: 'b', state: 'active' });
-  t.is(kernel.calls.resume - before, 1, 'only b was reloaded (one resume)');
-  t.true((await kernel.observe()).devices.find((device) => device.name === 'a')?.suspended);
+  t.is(kernel.calls.resume - before, 2, 'b was reloaded and a resumed, nothing else');
+  t.is(kernel.calls.load, loadsBefore + 1, 'only b got a new table');
+  t.false((await kernel.observe()).devices.find((device) => device.name === 'a')?.suspended);
 });
 
 test('a spare change that would strand remapped blocks is refused and the device keeps running', async (t) => {
@@ -353,13 +356,54 @@ test('a device that keeps failing is given up on after the retry limit; the othe
 });
 
 test('an effect never acts on a device that turned foreign under it', async (t) => {
-  const kernel = newKernel(['a']);
-  const specs = new MemorySpecs();
-  specs.set('a');
-  kernel.addForeignDevice('a', 'CRYPT-123', '0 2048 zero');
-  const { reports } = await converge(newController(kernel, specs));
-  t.like(reports[0], { name: 'a', state: 'failed.refused' });
-  t.is(mutations(kernel), 0);
+  // The plan was made while the name was ours (or free); by the time each effect runs, a
+  // foreign device holds it. Only the effect's own ownership check stands in the way.
+  const table = { name: 'a', uuid: 'DMREMAP-a', table: tableOf('a') };
+  const stale: Operation[] = [
+    { kind: 'reload', table, changes: ['readRetries'], reason: 'stale' },
+    { kind: 'resume', reason: 'stale' },
+    { kind: 'clearInactive', reason: 'stale' },
+    { kind: 'remove', reason: 'stale' },
+    { kind: 'rollbackCreate', reason: 'stale' },
+    { kind: 'completeCreate', table, reason: 'stale' },
+    { kind: 'create', table, reason: 'stale' },
+  ];
+  for (const operation of stale) {
+    const kernel = newKernel(['a']);
+    kernel.addForeignDevice('a', 'CRYPT-123', '0 2048 zero');
+    await kernel.suspend('a').catch(() => undefined);
+    // A kernel that would do whatever it is asked: the effect's check is the only guard left.
+    const asked: string[] = [];
+    const obliging: KernelAdapter = {
+      observe: (signal) => kernel.observe(signal),
+      inspectBlockDevice: (path, signal) => kernel.inspectBlockDevice(path, signal),
+      readSpareMetadata: (path, signal) => kernel.readSpareMetadata(path, signal),
+      message: () => Promise.resolve(''),
+      loadModule: () => Promise.resolve(),
+      create: (device) => Promise.resolve(void asked.push(`create ${device.name}`)),
+      load: (device) => Promise.resolve(void asked.push(`load ${device.name}`)),
+      suspend: (name) => Promise.resolve(void asked.push(`suspend ${name}`)),
+      resume: (name) => Promise.resolve(void asked.push(`resume ${name}`)),
+      clearInactive: (name) => Promise.resolve(void asked.push(`clear ${name}`)),
+      remove: (name) => Promise.resolve(void asked.push(`remove ${name}`)),
+    };
+    let planned = false;
+    const machine = provideKernelEffects(
+      new KernelSession(obliging),
+      () => {
+        if (planned) return Promise.reject(new Error('only the stale plan is under test'));
+        planned = true;
+        return Promise.resolve({ name: 'a', operations: [operation], present: true, declared: true });
+      },
+      { timeoutMs: TIMEOUT_MS },
+    );
+    const actor = createActor(machine, { input: { name: 'a' } });
+    actor.start();
+    const settled = await waitFor(actor, (snapshot) => snapshot.hasTag('settled'), { timeout: TIMEOUT_MS });
+    actor.stop();
+    t.is(settled.context.lastFailure?.code, 'ENOTOWNED', operation.kind);
+    t.deepEqual(asked, [], `${operation.kind} acted on the foreign device`);
+  }
 });
 
 test('a plan to resume never swaps in an inactive table that appeared after it was made', async (t) => {

@@ -204,7 +204,10 @@ test('foreign devices nobody declares are not part of the plan', (t) => {
 });
 
 test('an invalid spec file holds its running device even when its live table drifted', (t) => {
-  const world = new FakeObservation().brokenSpec('a').ownedDevice('a', { suspended: true }).build();
+  const world = new FakeObservation().brokenSpec('a').ownedDevice('a').build();
+  const device = world.observation.devices[0];
+  if (!device?.remap) return t.fail('builder made no remap device');
+  device.remap.table.readRetries = 9;
   const result = planDevice('a', world);
   t.deepEqual(kinds(result.operations), ['hold']);
   t.true(result.declared);

@@ -9,6 +9,7 @@ import type { SpecSource } from '../../reconciler/controller/controller.js';
 import type { DeviceSpec, Diagnostic, FileResult, LoadResult } from '../../reconciler/spec/index.js';
 import { Writable } from 'node:stream';
 import { createLogger, silentLogger } from '../../reconciler/log.js';
+import type { AppliedStateStore } from '../../reconciler/controller/stateStore.js';
 import type { Logger } from '../../reconciler/log.js';
 import { deviceSpec } from './builders.js';
 
@@ -89,6 +90,9 @@ export interface ControllerSettings {
   retryLimit?: number;
   operationTimeoutMs?: number;
   logger?: Logger;
+  /** Applied state kept across controllers (a daemon restart, a reboot); default: a fresh one in memory. */
+  stateStore?: AppliedStateStore;
+  acceptDataLoss?: string[];
 }
 
 export interface LogLine {
@@ -125,6 +129,8 @@ export function newController(
     logger: settings.logger ?? silentLogger(),
     retryLimit: settings.retryLimit ?? 5,
     operationTimeoutMs: settings.operationTimeoutMs ?? 1_000,
+    ...(settings.stateStore ? { stateStore: settings.stateStore } : {}),
+    ...(settings.acceptDataLoss ? { acceptDataLoss: new Set(settings.acceptDataLoss) } : {}),
   });
 }
 

@@ -97,6 +97,7 @@ const EXPECTED_STATES = [
   { updating: 'resuming' },
   'resuming',
   'clearingInactive',
+  'presuspending',
   'removing',
   'active',
   'absent',
@@ -118,7 +119,7 @@ test('every lifecycle state is reachable, and nothing else is', (t) => {
   t.deepEqual([...reached].sort(), [...EXPECTED_STATES].sort());
 });
 
-test('only a plan that asks to remove leads into removing or rollingBackCreate', (t) => {
+test('only a plan that asks to remove leads into a removal; removing only after presuspending', (t) => {
   const adjacency = getAdjacencyMap(deviceMachine, traversal);
   let entries = 0;
   for (const { state, transitions } of Object.values(adjacency) as AdjacencyValue<Snapshot, ModelEvent>[]) {
@@ -126,8 +127,12 @@ test('only a plan that asks to remove leads into removing or rollingBackCreate',
       event: ModelEvent;
       state: Snapshot;
     }[]) {
+      if (next.matches('removing') && !state.matches('removing')) {
+        t.true(state.matches('presuspending'), `${stateKey(state)} --${event.type}--> ${stateKey(next)}`);
+        continue;
+      }
       const entersRemoval =
-        (next.matches('removing') && !state.matches('removing')) ||
+        (next.matches('presuspending') && !state.matches('presuspending')) ||
         (next.matches('rollingBackCreate') && !state.matches('rollingBackCreate'));
       if (!entersRemoval) continue;
       entries += 1;
@@ -142,14 +147,14 @@ test('only a plan that asks to remove leads into removing or rollingBackCreate',
   t.true(entries > 0, 'the model never reached a removal at all');
 });
 
-test('from active, every simple path to removing passes an explicit remove plan', (t) => {
+test('from active, every simple path to a removal passes an explicit remove plan', (t) => {
   const toActive = shortestPaths.find((path) => path.state.matches('active'));
   if (!toActive) return t.fail('active is unreachable');
   const paths = getSimplePaths(deviceMachine, {
     ...traversal,
     serializeState: stateKey,
     fromState: toActive.state,
-    toState: (snapshot) => snapshot.matches('removing'),
+    toState: (snapshot) => snapshot.matches('presuspending'),
   });
   t.true(paths.length > 0);
   for (const path of paths) {

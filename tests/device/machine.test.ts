@@ -181,6 +181,7 @@ test('stopping the actor aborts the signal of the effect in flight', async (t) =
       planDevice: fromPromise<DevicePlan, NameInput>(() =>
         Promise.resolve(planOf([{ kind: 'remove', reason: 'r' }])),
       ),
+      presuspendDevice: fromPromise<void, OperationInput>(() => Promise.resolve()),
       removeDevice: fromPromise<void, OperationInput>(
         ({ signal }) =>
           new Promise<void>((_resolve, reject) => {

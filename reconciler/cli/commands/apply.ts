@@ -13,6 +13,7 @@ import { ExitCode, ExitError, UsageError } from '../errors.js';
 import { isError } from '../../spec/index.js';
 import { printDiagnostics } from '../output.js';
 import {
+  addAcceptDataLossOption,
   addReconcileOptions,
   durationOption,
   loggerFor,
@@ -90,7 +91,7 @@ export const command: CliCommand = {
           'device. Exit status 0 only when every device converged (held, paused and orphaned devices count: ' +
           'they are left alone on purpose).',
       );
-    addReconcileOptions(verb, { output: true })
+    addAcceptDataLossOption(addReconcileOptions(verb, { output: true }))
       .addOption(new Option('--timeout <duration>', 'give up after this long').default('5m'))
       .addOption(
         new Option('--retries <n>', 'retries of a failing device before giving up on it').default('3'),

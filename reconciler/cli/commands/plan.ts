@@ -10,14 +10,19 @@ import type { CliIo } from '../io.js';
 import { ExitCode, ExitError } from '../errors.js';
 import { isError } from '../../spec/index.js';
 import { printDiagnostics } from '../output.js';
-import { addReconcileOptions, loggerFor, openController } from '../../controller/commandSupport.js';
+import {
+  addAcceptDataLossOption,
+  addReconcileOptions,
+  loggerFor,
+  openController,
+} from '../../controller/commandSupport.js';
 import type { ReconcileOptions } from '../../controller/commandSupport.js';
 import { formatPlan } from '../../controller/formatPlan.js';
 import { DAEMON_BACKOFF } from '../../device/backoff.js';
 
 export async function planCommand(options: ReconcileOptions, io: CliIo): Promise<void> {
   const logger = loggerFor((text) => io.stderr(text), options.logFormat, process.stderr.isTTY === true);
-  const opened = await openController(options, io, { logger, backoff: DAEMON_BACKOFF });
+  const opened = await openController(options, io, { logger, backoff: DAEMON_BACKOFF, readOnlyState: true });
   try {
     const { controller } = opened;
     await controller.loadSpecs();
@@ -50,7 +55,7 @@ export const command: CliCommand = {
         'Compare the specs with the kernel and print, device by device, the operations apply would carry out ' +
           'and why. Changes nothing. Exit status 2: apply would change the kernel; 0: nothing to do.',
       );
-    addReconcileOptions(verb, { output: true }).action((options: ReconcileOptions) =>
+    addAcceptDataLossOption(addReconcileOptions(verb, { output: true })).action((options: ReconcileOptions) =>
       planCommand(options, io),
     );
   },

@@ -17,8 +17,12 @@ import type { CheckedDocument } from './validate-text.js';
 /** Maps a device path to what identifies the device behind it (e.g. its major:minor). */
 export type DeviceIdentityOf = (devicePath: string) => string;
 
-/** Without I/O the best identity of a path is its normalized spelling. */
-export const normalizedPathIdentity: DeviceIdentityOf = (devicePath) => path.posix.normalize(devicePath);
+/**
+ * Without I/O the best identity of a path is its normalized spelling: no '.', '..' or doubled '/', and
+ * no trailing '/' (which a device path may not have, but the pure rules must not depend on that).
+ */
+export const normalizedPathIdentity: DeviceIdentityOf = (devicePath) =>
+  path.posix.normalize(devicePath).replace(/(?<=.)\/+$/, '');
 
 export interface CrossSpecResult {
   /** Documents that survive every rule. */

@@ -1,6 +1,7 @@
 /**
- * What device-mapper and udev accept as names and paths. Pure rules shared by
- * the schema messages and the per-document checks.
+ * What device-mapper, dmsetup and udev accept as names and paths. Pure rules
+ * shared by the schema messages and the per-document checks; the schema's
+ * patterns say the same (tests/spec/rules.test.ts keeps them in agreement).
  */
 import { OWNED_UUID_PREFIX } from '../kernel/adapter.js';
 import { describeDisallowed } from './characters.js';
@@ -40,6 +41,29 @@ export function deviceNameProblem(name: string): string | undefined {
       `is ${bytes} bytes long; the limit is ${MAX_DEVICE_NAME_BYTES} bytes ` +
       `so that the dm UUID ${OWNED_UUID_PREFIX}<name> fits in ${DM_MAX_UUID_BYTES} bytes`
     );
+  }
+  return undefined;
+}
+
+/** C0 controls, DEL and C1 controls: no device node or udev link has them, and they garble logs and terminals. */
+function isPathControlCharacter(char: string): boolean {
+  const code = char.codePointAt(0)!;
+  return code < 0x20 || (code >= 0x7f && code <= 0x9f);
+}
+
+/**
+ * Why `devicePath` cannot name a device, in words that complete "spec.mainDevice …"; undefined if it can.
+ * A trailing '/' is refused rather than dropped: the kernel resolves "/dev/sdb/" to ENOTDIR, and a path
+ * that is compared with other paths must mean one thing.
+ */
+export function devicePathProblem(devicePath: string): string | undefined {
+  if (!devicePath.startsWith('/')) return 'must be an absolute path such as /dev/disk/by-id/...';
+  const control = describeDisallowed(devicePath, (char) => !isPathControlCharacter(char));
+  if (control !== '') return `contains ${control}; a device path has no control characters`;
+  if (devicePath.endsWith('/')) {
+    const trimmed = devicePath.replace(/\/+$/, '');
+    const hint = trimmed === '' ? '' : `; write ${trimmed}`;
+    return `must not end with '/' (a device is not a directory${hint})`;
   }
   return undefined;
 }

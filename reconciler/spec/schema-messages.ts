@@ -6,7 +6,7 @@
  */
 import { escapeInvisible } from './characters.js';
 import { DiagnosticCode } from './diagnostics.js';
-import { deviceNameProblem } from './device-names.js';
+import { deviceNameProblem, devicePathProblem } from './device-names.js';
 import { EXPECTED_KEYWORD } from './schema.js';
 import type { SchemaError } from './schema.js';
 import { nearestName } from './suggest.js';
@@ -101,6 +101,15 @@ function describeProblem(
       path,
     };
   }
+  const pathProblem = isDevicePath(path) && typeof value === 'string' ? devicePathProblem(value) : undefined;
+  if (pathProblem !== undefined) {
+    return {
+      kind: 'value',
+      code: DiagnosticCode.invalidValue,
+      message: `${field} ${pathProblem}, got ${describeValue(value)}`,
+      path,
+    };
+  }
   return {
     kind: 'value',
     code: valueCode(problem, path),
@@ -119,6 +128,10 @@ function valueCode(problem: SchemaError, path: PathSegment[]): DiagnosticCode {
 
 function isNamePath(path: readonly PathSegment[]): boolean {
   return path.length === 2 && path[0] === 'metadata' && path[1] === 'name';
+}
+
+function isDevicePath(path: readonly PathSegment[]): boolean {
+  return path.length === 2 && path[0] === 'spec' && (path[1] === 'mainDevice' || path[1] === 'spareDevice');
 }
 
 /** RFC 6901 JSON pointer → path segments. */

@@ -1,6 +1,6 @@
 /** Rules across all documents, fed with built documents and injected device identities (no I/O). */
 import test from 'ava';
-import { checkAcrossSpecs } from '../../reconciler/spec/index.js';
+import { checkAcrossSpecs, normalizedPathIdentity } from '../../reconciler/spec/index.js';
 import type { CheckedDocument, DeviceSpec } from '../../reconciler/spec/index.js';
 import { deviceSpec } from '../helpers/specs.js';
 
@@ -103,4 +103,22 @@ test('without I/O, paths are compared after normalization', (t) => {
     result.diagnostics.map((d) => [d.code, d.line, d.column]),
     [['same-main-and-spare', 7, 16]],
   );
+});
+
+test('a trailing slash or a detour through .. does not hide that two specs name one disk', (t) => {
+  t.is(
+    normalizedPathIdentity('/dev/disk/../disk/by-id/ata-X/'),
+    normalizedPathIdentity('/dev/disk/by-id/ata-X'),
+  );
+  t.is(normalizedPathIdentity('/dev/disk/by-id/ata-X//'), '/dev/disk/by-id/ata-X');
+  t.is(normalizedPathIdentity('/'), '/');
+  const result = checkAcrossSpecs([
+    document('a.yaml', 1, { name: 'a', mainDevice: '/dev/disk/by-id/ata-X' }),
+    document('b.yaml', 1, { name: 'b', spareDevice: '/dev/disk/../disk/by-id/ata-X/' }),
+  ]);
+  t.deepEqual(summary(result), [
+    "a.yaml:6:15 shared-device spec.mainDevice /dev/disk/by-id/ata-X is also used by device 'b' as its spareDevice (b.yaml:7:16)",
+    "b.yaml:7:16 shared-device spec.spareDevice /dev/disk/../disk/by-id/ata-X/ is also used by device 'a' as its mainDevice (a.yaml:6:15)",
+  ]);
+  t.deepEqual(result.accepted, []);
 });

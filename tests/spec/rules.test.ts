@@ -2,7 +2,11 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { decodeSpecBytes } from '../../reconciler/spec/decode.js';
-import { deviceNameProblem, isUnstableDevicePath } from '../../reconciler/spec/device-names.js';
+import {
+  deviceNameProblem,
+  devicePathProblem,
+  isUnstableDevicePath,
+} from '../../reconciler/spec/device-names.js';
 import { classifyEntryName } from '../../reconciler/spec/file-names.js';
 import { formatDiagnostic } from '../../reconciler/spec/index.js';
 import { insecurePermissionProblem } from '../../reconciler/spec/permissions.js';
@@ -84,6 +88,79 @@ test('the schema and deviceNameProblem accept exactly the same names', (t) => {
     t.false(schemaAcceptsName(name), name);
   }
   t.true(schemaAcceptsName('n'.repeat(120)));
+});
+
+test('device paths must be absolute, free of control characters and without a trailing slash', (t) => {
+  for (const good of [
+    '/dev/disk/by-id/ata-X',
+    '/dev/mapper/vg-lv',
+    '/run/disks/my disk',
+    '/dev/disk/../disk/x',
+  ]) {
+    t.is(devicePathProblem(good), undefined, good);
+  }
+  t.is(devicePathProblem(''), 'must be an absolute path such as /dev/disk/by-id/...');
+  t.is(devicePathProblem('dev/sda'), 'must be an absolute path such as /dev/disk/by-id/...');
+  t.is(
+    devicePathProblem('/dev/disk/by-id/ata-X\n'),
+    'contains U+000A LINE FEED; a device path has no control characters',
+  );
+  t.is(
+    devicePathProblem('/dev/disk/by-id/\x1b[2Jata-X\u0085'),
+    'contains U+001B ESCAPE and U+0085 (a control character); a device path has no control characters',
+  );
+  t.is(
+    devicePathProblem('/dev/disk/../disk/by-id/ata-X/'),
+    "must not end with '/' (a device is not a directory; write /dev/disk/../disk/by-id/ata-X)",
+  );
+  t.is(
+    devicePathProblem('/dev/sdb//'),
+    "must not end with '/' (a device is not a directory; write /dev/sdb)",
+  );
+  t.is(devicePathProblem('/'), "must not end with '/' (a device is not a directory)");
+});
+
+/** Whether the schema accepts a document whose only variable part is `spareDevice`. */
+function schemaAcceptsPath(devicePath: string): boolean {
+  const validate = schemaValidator();
+  return validate({
+    apiVersion: 'dm-remap/v1alpha1',
+    kind: 'RemapDevice',
+    metadata: { name: 'data0' },
+    spec: { mainDevice: '/dev/disk/by-id/m', spareDevice: devicePath },
+  });
+}
+
+test('the schema and devicePathProblem accept exactly the same device paths', (t) => {
+  const pieces = [
+    '/',
+    'dev',
+    '.',
+    'a',
+    ' ',
+    '\n',
+    '\t',
+    '\u0000',
+    '\u007f',
+    '\u0085',
+    '\u009f',
+    '\u00a0',
+    '\u200b',
+  ];
+  const paths = fc.oneof(
+    fc.array(fc.constantFrom(...pieces), { maxLength: 8 }).map((parts) => parts.join('')),
+    fc.string({ unit: 'grapheme', maxLength: 10 }).map((rest) => `/${rest}`),
+  );
+  fc.assert(
+    fc.property(
+      paths,
+      (devicePath) => schemaAcceptsPath(devicePath) === (devicePathProblem(devicePath) === undefined),
+    ),
+    { numRuns: 3000 },
+  );
+  for (const bad of ['/dev/x\n', '/dev/x/', '/', 'dev/x'])
+    t.false(schemaAcceptsPath(bad), JSON.stringify(bad));
+  t.true(schemaAcceptsPath('/dev/x'));
 });
 
 test('kernel probe-order device paths are recognised, stable links are not', (t) => {

@@ -21,7 +21,10 @@ const stringMap = {
   nullable: true,
 } as const;
 
-const absolutePath = { type: 'string', pattern: '^/[^\\u0000]*$' } as const;
+const absolutePath = {
+  type: 'string',
+  pattern: '^/[^\\u0000-\\u001f\\u007f-\\u009f]*[^/\\u0000-\\u001f\\u007f-\\u009f]$',
+} as const;
 
 const structure = {
   type: 'object',

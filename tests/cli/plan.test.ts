@@ -104,3 +104,36 @@ test('a main without a stable identity: the plan warns that the spare will not b
     /read_retries 3\n {19}warning: the main device \/dev\/disk\/by-id\/a-main \(8:0\) has no stable identity in sysfs/,
   );
 });
+
+test('a device waiting for a missing disk: exit 1, since apply would not converge it', async (t) => {
+  const world = await CliWorld.create(t, []);
+  await world.writeSpec('ghost');
+  const run = await world.cli('plan', ...world.kernelArgs);
+  t.is(run.status, 1, run.stdout + run.stderr);
+  t.regex(run.stdout, /^ {2}! wait +/m);
+});
+
+test('a device that cannot converge outweighs changes pending elsewhere: exit 1, not 2', async (t) => {
+  const world = await CliWorld.create(t, ['a']);
+  await world.writeSpec('a');
+  await world.writeSpec('ghost');
+  const run = await world.cli('plan', ...world.kernelArgs);
+  t.is(run.status, 1, run.stdout + run.stderr);
+  t.regex(run.stdout, /^ {2}\+ create +/m);
+  t.regex(run.stdout, /^ {2}! wait +/m);
+});
+
+test('a removal blocked by an open device: exit 1', async (t) => {
+  const world = await CliWorld.create(t, ['a']);
+  await world.writeSpec('a');
+  t.is((await world.cli('apply', ...world.kernelArgs)).status, 0);
+  const state = await world.kernel();
+  const a = state.devices.find((device) => device.name === 'a');
+  if (!a) return t.fail('apply did not create a');
+  a.openCount = 1;
+  await world.writeKernel(state);
+  await world.writeSpec('a', ['state: absent']);
+  const run = await world.cli('plan', ...world.kernelArgs);
+  t.is(run.status, 1, run.stdout + run.stderr);
+  t.regex(run.stdout, /^ {2}! blocked +/m);
+});

@@ -1,8 +1,10 @@
 /**
  * `dm-remap plan`: what `apply` would do now, device by device, with reasons
  * — computed from the specs and one observation of the kernel, changing
- * nothing. Exit status: 0 nothing to do, 2 changes pending, 1 an error (the
- * config cannot be acted on, a spec is invalid, or a change is refused).
+ * nothing. Exit status (errors.ts): 0 nothing to do; 2 changes pending; 1
+ * apply would not converge every device (a spec is invalid, a change is
+ * refused, a device waits for a missing disk or is blocked), even when other
+ * devices have changes pending.
  */
 import type { Command } from 'commander';
 import type { CliCommand } from '../command.js';
@@ -18,6 +20,7 @@ import {
 } from '../../controller/commandSupport.js';
 import type { ReconcileOptions } from '../../controller/commandSupport.js';
 import { formatPlan } from '../../controller/formatPlan.js';
+import { isUnconverged } from '../../controller/plan.js';
 import { DAEMON_BACKOFF } from '../../device/backoff.js';
 
 export async function planCommand(options: ReconcileOptions, io: CliIo): Promise<void> {
@@ -29,8 +32,8 @@ export async function planCommand(options: ReconcileOptions, io: CliIo): Promise
     const diagnostics = controller.diagnostics;
     const refusal = controller.refusalReason;
     const plan = refusal ? undefined : await controller.plan();
-    const refused =
-      plan?.devices.some((device) => device.operations.some((op) => op.kind === 'refuse')) ?? false;
+    // A refused change, a missing disk or an open device: apply would end with this device unconverged.
+    const unconverged = plan?.devices.some((device) => device.operations.some(isUnconverged)) ?? false;
 
     if (options.output === 'json') {
       io.stdout(JSON.stringify({ configDir: opened.configDir, refusal, plan, diagnostics }, null, 2) + '\n');
@@ -39,7 +42,8 @@ export async function planCommand(options: ReconcileOptions, io: CliIo): Promise
       if (refusal) io.stderr(`error: not planning anything: ${refusal}\n`);
       if (plan) io.stdout(formatPlan(plan));
     }
-    if (refusal || refused || diagnostics.some(isError)) throw new ExitError(ExitCode.notConverged);
+    // 1 outweighs 2: changes pending elsewhere do not make the plan one apply can carry out.
+    if (refusal || unconverged || diagnostics.some(isError)) throw new ExitError(ExitCode.notConverged);
     if (plan?.hasChanges) throw new ExitError(ExitCode.changesPending);
   } finally {
     await opened.close();
@@ -53,7 +57,9 @@ export const command: CliCommand = {
       .summary('show what apply would change, changing nothing')
       .description(
         'Compare the specs with the kernel and print, device by device, the operations apply would carry out ' +
-          'and why. Changes nothing. Exit status 2: apply would change the kernel; 0: nothing to do.',
+          'and why. Changes nothing. Exit status 0: nothing to do; 2: apply would change the kernel; 1: apply ' +
+          'would leave a device unconverged (an invalid spec, a refused change, a missing disk, an open device), ' +
+          'whatever else is pending.',
       );
     addAcceptDataLossOption(addReconcileOptions(verb, { output: true })).action((options: ReconcileOptions) =>
       planCommand(options, io),

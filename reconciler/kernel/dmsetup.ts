@@ -46,6 +46,13 @@ import { runProcess } from './process.js';
 import type { ProcessRunner } from './process.js';
 import { readRemap, singleRemapLine } from './status.js';
 
+/**
+ * The environment dmsetup and modprobe run with on top of the inherited one.
+ * Error codes are read from their English messages (dmsetup-errors.ts), and a
+ * service inherits the host's LANG: the C locale keeps those messages English.
+ */
+const PROCESS_ENV: Readonly<Record<string, string>> = { LC_ALL: 'C', LANG: 'C' };
+
 export interface DmsetupKernelOptions {
   dmsetup?: string;
   modprobe?: string;
@@ -119,7 +126,11 @@ export class DmsetupKernel implements KernelAdapter {
   async loadModule(signal?: AbortSignal): Promise<void> {
     if ((await this.targets(signal)).includes(TARGET_NAME)) return;
     try {
-      await this.runner(this.modprobePath, [MODULE_NAME], { timeoutMs: this.mutateTimeoutMs, signal });
+      await this.runner(this.modprobePath, [MODULE_NAME], {
+        timeoutMs: this.mutateTimeoutMs,
+        env: { ...PROCESS_ENV },
+        ...(signal ? { signal } : {}),
+      });
     } catch (error) {
       throw kernelErrorFromProcess(error, 'loadModule');
     }
@@ -350,7 +361,12 @@ export class DmsetupKernel implements KernelAdapter {
     input?: string,
   ): Promise<string> {
     try {
-      const options = { timeoutMs, ...(signal ? { signal } : {}), ...(input === undefined ? {} : { input }) };
+      const options = {
+        timeoutMs,
+        env: { ...PROCESS_ENV },
+        ...(signal ? { signal } : {}),
+        ...(input === undefined ? {} : { input }),
+      };
       return (await this.runner(this.dmsetupPath, args, options)).stdout;
     } catch (error) {
       throw kernelErrorFromProcess(error, operation, device);

@@ -3,13 +3,17 @@
  * with which arguments, and how it attributes a failed batch. The real
  * kernel's answers are checked by the contract suite in the guest.
  */
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import test from 'ava';
 
 import { KernelError } from '../../reconciler/kernel/adapter.js';
 import type { Scheduler } from '../../reconciler/kernel/coalesce.js';
 import { DmsetupKernel } from '../../reconciler/kernel/dmsetup.js';
 import { INFO_ARGS, INFO_SEPARATOR } from '../../reconciler/kernel/dmsetup-parse.js';
-import { ProcessFailure } from '../../reconciler/kernel/process.js';
+import { ProcessFailure, runProcess } from '../../reconciler/kernel/process.js';
 import type { ProcessOptions, ProcessRunner } from '../../reconciler/kernel/process.js';
 
 interface Row {
@@ -36,9 +40,14 @@ function failure(args: readonly string[], stderr: string): ProcessFailure {
 
 /** A fake dmsetup: `answer` maps each invocation to stdout or a thrown failure; every call is recorded. */
 function scriptedRunner(answer: (args: readonly string[], options: ProcessOptions) => string) {
-  const calls: { file: string; args: readonly string[]; input?: string }[] = [];
+  const calls: { file: string; args: readonly string[]; input?: string; env?: Record<string, string> }[] = [];
   const runner: ProcessRunner = (file, args, options) => {
-    calls.push({ file, args, ...(options.input === undefined ? {} : { input: options.input }) });
+    calls.push({
+      file,
+      args,
+      ...(options.input === undefined ? {} : { input: options.input }),
+      ...(options.env === undefined ? {} : { env: options.env }),
+    });
     try {
       return Promise.resolve({ stdout: answer(args, options), stderr: '' });
     } catch (error) {
@@ -415,4 +424,48 @@ test('every dmsetup operand comes after "--", so a name like "--force" is never 
       ['remove', '--retry', '--', '--force', '-f'],
     ],
   );
+});
+
+test('dmsetup and modprobe run in the C locale, whose messages the error codes are read from', async (t) => {
+  let loaded = false;
+  const { runner, calls } = scriptedRunner((args) => {
+    if (args[0] === 'info') return infoOutput([{ name: 'd', uuid: 'DMREMAP-d', minor: 0 }]);
+    if (args[0] === 'targets') return loaded ? 'remap v1.0.0\n' : 'linear v1.4.0\n';
+    if (args[0] === 'dm-remap') loaded = true; // modprobe
+    return '';
+  });
+  const kernel = new DmsetupKernel({ runner, modprobe: 'modprobe' });
+  await kernel.loadModule();
+  await kernel.observe();
+  await kernel.suspend('d');
+  t.deepEqual([...new Set(calls.map((call) => call.file))], ['dmsetup', 'modprobe']);
+  for (const call of calls) {
+    t.like(call.env, { LC_ALL: 'C', LANG: 'C' }, [call.file, ...call.args].join(' '));
+  }
+});
+
+test('the C locale reaches a real dmsetup process over an inherited one', async (t) => {
+  const directory = await mkdtemp(join(tmpdir(), 'dm-remap-locale-'));
+  const previous = process.env.LC_ALL;
+  process.env.LC_ALL = 'de_DE.UTF-8';
+  t.teardown(async () => {
+    if (previous === undefined) delete process.env.LC_ALL;
+    else process.env.LC_ALL = previous;
+    await rm(directory, { recursive: true, force: true });
+  });
+  // A stand-in dmsetup that registers the remap target only when it runs in the C locale.
+  const fake = join(directory, 'dmsetup');
+  await writeFile(
+    fake,
+    `#!${process.execPath}\n` +
+      "const c = process.env.LC_ALL === 'C' && process.env.LANG === 'C';\n" +
+      "if (process.argv[2] === 'targets') console.log(c ? 'remap v1.0.0' : 'linear v1.4.0');\n",
+  );
+  await chmod(fake, 0o755);
+  const kernel = new DmsetupKernel({
+    dmsetup: fake,
+    modprobe: join(directory, 'no-modprobe'),
+    runner: runProcess,
+  });
+  await t.notThrowsAsync(kernel.loadModule(), 'no modprobe: the target was listed');
 });

@@ -50,9 +50,14 @@ export interface ControllerOptions {
   readOnlyState?: boolean;
   /** Devices whose remapped blocks on their previous spare the operator gives up (`--accept-data-loss`). */
   acceptDataLoss?: ReadonlySet<string>;
+  /** How often a device waiting for a backing disk looks for it (default 1 s). */
+  waitPollMs?: number;
 }
 
 export const DEFAULT_OPERATION_TIMEOUT_MS = 60_000;
+/** How often a device waiting for a backing disk looks for it. */
+export const DEFAULT_WAIT_POLL_MS = 1_000;
+const WAITING_STATE = 'waitingForDevices';
 
 export interface DeviceReport {
   name: string;
@@ -196,12 +201,16 @@ export class Controller {
     });
   }
 
-  /** One-shot convergence for `apply`: every device settled and out of retries, or the timeout. */
+  /**
+   * One-shot convergence for `apply`: every device settled and out of
+   * retries, or the timeout. A device waiting for a backing disk is waited
+   * for until the timeout (at boot, disks appear while apply runs).
+   */
   async converge(timeoutMs: number): Promise<{ reports: DeviceReport[]; timedOut: boolean }> {
     await this.reconcileAll();
     const limit = this.options.retryLimit ?? Infinity;
     const finished = await this.waitUntil(
-      (report) => report.settled && !retryPending(report, limit),
+      (report) => report.settled && !retryPending(report, limit) && report.state !== WAITING_STATE,
       timeoutMs,
     );
     return { reports: this.reports(), timedOut: !finished };
@@ -314,12 +323,44 @@ export class Controller {
     const existing = this.retryTimers.get(name);
     if (existing) clearTimeout(existing);
     this.retryTimers.delete(name);
-    if (this.stopping || !retryPending(report, this.options.retryLimit ?? Infinity)) return;
+    if (this.stopping) return;
+    if (report.state === WAITING_STATE) {
+      this.watchForDevices(name);
+      return;
+    }
+    if (!retryPending(report, this.options.retryLimit ?? Infinity)) return;
     const delay = Math.max(0, (report.nextAttemptAt ?? 0) - Date.now());
     const timer = setTimeout(() => {
       this.retryTimers.delete(name);
       this.actors.get(name)?.send({ type: 'device.reconcile', now: Date.now() });
     }, delay);
+    this.retryTimers.set(name, timer);
+  }
+
+  /**
+   * A device waits for a backing disk that does not exist yet (boot, a late
+   * or hot-plugged disk): look for its paths every `waitPollMs` — a stat, no
+   * dmsetup — and wake the device the moment they all exist, without waiting
+   * for the next resync.
+   */
+  private watchForDevices(name: string): void {
+    const pollMs = this.options.waitPollMs ?? DEFAULT_WAIT_POLL_MS;
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(name);
+      const spec = this.loaded.devices.find((candidate) => candidate.name === name);
+      if (!spec || this.stopping) return;
+      const paths = [spec.mainDevice, spec.spareDevice];
+      Promise.all(paths.map((path) => this.session.inspectBlockDevice(path)))
+        .then((found) => {
+          if (this.stopping || this.retryTimers.has(name)) return;
+          if (found.every((info) => info !== undefined)) {
+            this.actors.get(name)?.send({ type: 'device.reconcile', now: Date.now() });
+          } else {
+            this.watchForDevices(name);
+          }
+        })
+        .catch(() => this.watchForDevices(name));
+    }, pollMs);
     this.retryTimers.set(name, timer);
   }
 

@@ -43,7 +43,8 @@ test('a device that cannot converge fails the apply; the other still converges',
   const world = await CliWorld.create(t, ['a']);
   await world.writeSpec('a');
   await world.writeSpec('ghost');
-  const run = await world.cli('apply', ...world.kernelArgs, '--output', 'json');
+  // apply waits for a missing disk until its timeout (at boot, disks appear late).
+  const run = await world.cli('apply', ...world.kernelArgs, '--timeout', '2s', '--output', 'json');
   t.is(run.status, 1);
   const output = JSON.parse(run.stdout) as { devices: { name: string; state: string; converged: boolean }[] };
   t.deepEqual(

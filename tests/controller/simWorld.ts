@@ -93,6 +93,7 @@ export interface ControllerSettings {
   /** Applied state kept across controllers (a daemon restart, a reboot); default: a fresh one in memory. */
   stateStore?: AppliedStateStore;
   acceptDataLoss?: string[];
+  waitPollMs?: number;
 }
 
 export interface LogLine {
@@ -131,6 +132,7 @@ export function newController(
     operationTimeoutMs: settings.operationTimeoutMs ?? 1_000,
     ...(settings.stateStore ? { stateStore: settings.stateStore } : {}),
     ...(settings.acceptDataLoss ? { acceptDataLoss: new Set(settings.acceptDataLoss) } : {}),
+    ...(settings.waitPollMs === undefined ? {} : { waitPollMs: settings.waitPollMs }),
   });
 }
 

@@ -7,6 +7,7 @@ import type { Diagnostic, Severity } from './types.js';
 export const DiagnosticCode = {
   // Files and YAML
   pathNotFound: 'path-not-found',
+  noSpecFiles: 'no-spec-files',
   ioError: 'io-error',
   insecurePermissions: 'insecure-permissions',
   fileTooLarge: 'file-too-large',

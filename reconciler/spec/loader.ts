@@ -14,7 +14,7 @@ import { decodeSpecBytes } from './decode.js';
 import { compareDiagnostics, DiagnosticCode, isError } from './diagnostics.js';
 import { classifyEntryName } from './file-names.js';
 import { insecurePermissionProblem } from './permissions.js';
-import type { Diagnostic, FileResult, LoadOptions, LoadResult } from './types.js';
+import type { Diagnostic, FileResult, LoadOptions, LoadResult, Severity } from './types.js';
 import { validateText } from './validate-text.js';
 import type { CheckedDocument } from './validate-text.js';
 
@@ -44,6 +44,7 @@ export async function loadSpecs(paths: string[], options: LoadOptions = {}): Pro
   const context: LoadContext = {
     maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
     permissionSeverity: options.allowInsecurePermissions === true ? 'warning' : 'error',
+    noSpecFiles: options.noSpecFiles,
     seen: new Set(),
   };
   const diagnostics: Diagnostic[] = [];
@@ -93,6 +94,7 @@ export async function loadSpecs(paths: string[], options: LoadOptions = {}): Pro
 interface LoadContext {
   maxFileBytes: number;
   permissionSeverity: 'error' | 'warning';
+  noSpecFiles: Severity | undefined;
   /** Real paths already read, so a file named twice (or via a symlink) is read once. */
   seen: Set<string>;
 }
@@ -123,21 +125,41 @@ async function loadDirectory(
   // An insecure directory taints every file in it: anyone who can write it can swap a file.
   const inheritedErrors = dirProblems.filter(isError);
 
+  let specFiles = 0;
+  let ignored = 0;
+  const ignore = (file: string, reason: string): void => {
+    ignored += 1;
+    into.ignored.push({ file, status: 'ignored', devices: [], reason });
+  };
   for (const name of names) {
     const file = path.join(dir, name);
     const verdict = classifyEntryName(name);
     if (!verdict.read) {
-      into.ignored.push({ file, status: 'ignored', devices: [] });
+      ignore(file, verdict.reason);
       continue;
     }
+    specFiles += 1;
     const stats = await statOrReport(file, into.diagnostics);
     if (stats === undefined) continue;
     if (!stats.isFile()) {
-      into.ignored.push({ file, status: 'ignored', devices: [] });
+      specFiles -= 1;
+      ignore(file, 'not a regular file');
       continue;
     }
     const outcome = await loadFile(file, stats, context, inheritedErrors);
     if (outcome) into.outcomes.push(outcome);
+  }
+  if (specFiles === 0 && context.noSpecFiles !== undefined) {
+    const why =
+      ignored === 0
+        ? 'the directory is empty'
+        : `only *.yaml and *.yml are read; ${ignored} ${ignored === 1 ? 'file' : 'files'} ignored`;
+    into.diagnostics.push({
+      severity: context.noSpecFiles,
+      code: DiagnosticCode.noSpecFiles,
+      message: `no spec files in ${dir} (${why})`,
+      file: dir,
+    });
   }
 }
 

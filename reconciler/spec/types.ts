@@ -77,6 +77,8 @@ export interface FileResult {
   status: FileStatus;
   /** Names declared in the file, best effort even when it is invalid. */
   devices: string[];
+  /** Why the file was not read (status 'ignored' only), e.g. "editor or package manager leftover". */
+  reason?: string;
 }
 
 export interface LoadResult {
@@ -94,4 +96,10 @@ export interface LoadOptions {
   allowInsecurePermissions?: boolean;
   /** Largest spec file read, in bytes (default DEFAULT_MAX_FILE_BYTES). */
   maxFileBytes?: number;
+  /**
+   * Report a directory in which no spec file was read (empty, or leftovers
+   * only) as a warning or an error. Unset: say nothing, for callers to whom
+   * an empty config dir is an ordinary state.
+   */
+  noSpecFiles?: Severity;
 }

@@ -171,3 +171,62 @@ test('the dm-remap entry point runs validate and exits with its status', async (
   t.is(bad?.code, 1);
   t.regex(bad?.stderr ?? '', /b\.yaml:7:3: error: unknown field 'spareDevce'/);
 });
+
+test('ignored files are named with the reason, beside the problems, unless --quiet', async (t) => {
+  const dir = await tempDir(t);
+  await writeFile(dir, 'a.yaml', specYaml('a'));
+  await writeFile(dir, 'b.yaml', specYaml('b').replace('spareDevice', 'spareDevce'));
+  await writeFile(dir, 'README', 'notes\n');
+  await writeFile(dir, 'a.yaml~', 'old\n');
+  await fs.mkdir(path.join(dir, 'old.yaml'));
+
+  const run = await cli(['validate', dir]);
+  t.is(run.status, 1);
+  t.is(
+    run.stderr,
+    `${dir}/README: note: ignored (not a .yaml or .yml file)\n` +
+      `${dir}/a.yaml~: note: ignored (editor or package manager leftover)\n` +
+      `${dir}/b.yaml:5:1: error: missing required field spec.spareDevice\n` +
+      `${dir}/b.yaml:7:3: error: unknown field 'spareDevce' in spec; did you mean 'spareDevice'?\n` +
+      `${dir}/old.yaml: note: ignored (not a regular file)\n`,
+  );
+  t.is(run.stdout, '2 files, 1 device, 2 errors, 0 warnings (3 files ignored)\n');
+
+  const quiet = await cli(['validate', '--quiet', dir]);
+  t.notRegex(quiet.stderr, /note:/);
+
+  const json = await cli(['validate', '--output', 'json', dir]);
+  const { files } = JSON.parse(json.stdout) as { files: unknown[] };
+  t.deepEqual(files[0], {
+    file: path.join(dir, 'README'),
+    status: 'ignored',
+    devices: [],
+    reason: 'not a .yaml or .yml file',
+  });
+});
+
+test('a directory holding no spec file is a warning, and an error with --require-specs', async (t) => {
+  const dir = await tempDir(t);
+  await writeFile(dir, 'example.yaml.disabled', specYaml('a'));
+  const warning = `no spec files in ${dir} (only *.yaml and *.yml are read; 1 file ignored)`;
+
+  const run = await cli(['validate', dir]);
+  t.is(run.status, 0);
+  t.is(
+    run.stderr,
+    `${dir}: warning: ${warning}\n${dir}/example.yaml.disabled: note: ignored (not a .yaml or .yml file)\n`,
+  );
+  t.is(run.stdout, '0 files, 0 devices, 0 errors, 1 warning (1 file ignored)\n');
+
+  const required = await cli(['validate', '--require-specs', '--quiet', dir]);
+  t.deepEqual([required.status, required.stderr], [1, `${dir}: error: ${warning}\n`]);
+
+  const empty = await tempDir(t);
+  const fromConfigDir = await cli(['validate', '--require-specs', '--config-dir', empty]);
+  t.is(fromConfigDir.status, 1);
+  t.is(fromConfigDir.stderr, `${empty}: error: no spec files in ${empty} (the directory is empty)\n`);
+
+  const file = await writeFile(empty, 'a.yaml', specYaml('a'));
+  const explicitFile = await cli(['validate', '--require-specs', file]);
+  t.deepEqual([explicitFile.status, explicitFile.stderr], [0, '']);
+});

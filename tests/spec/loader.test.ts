@@ -59,6 +59,48 @@ test('hidden files, leftovers and other names in a directory are reported as ign
   );
   const ignored = result.files.filter((f) => f.status === 'ignored').map((f) => path.basename(f.file));
   t.deepEqual(ignored.sort(), [...LEFTOVER_NAMES, 'sub.yaml'].sort());
+  const reasonOf = (name: string) => result.files.find((f) => f.file === path.join(dir, name))?.reason;
+  t.is(reasonOf('.hidden.yaml'), 'hidden file');
+  t.is(reasonOf('data.yaml.dpkg-dist'), 'editor or package manager leftover');
+  t.is(reasonOf('README'), 'not a .yaml or .yml file');
+  t.is(reasonOf('sub.yaml'), 'not a regular file');
+  t.is(reasonOf('data.yaml'), undefined);
+});
+
+test('a directory in which no spec file is read is reported only when asked, at the asked severity', async (t) => {
+  const base = await tempDir(t);
+  const empty = path.join(base, 'a-empty');
+  const leftovers = path.join(base, 'b-leftovers');
+  await fs.mkdir(empty);
+  await fs.mkdir(leftovers);
+  await writeFile(leftovers, 'data.yaml~', specYaml('data'));
+  await fs.mkdir(path.join(leftovers, 'sub.yaml'));
+
+  t.deepEqual((await loadSpecs([empty, leftovers])).diagnostics, []);
+  const warned = await loadSpecs([empty, leftovers], { noSpecFiles: 'warning' });
+  t.deepEqual(
+    warned.diagnostics.map((d) => [d.file, d.severity, d.code, d.message]),
+    [
+      [empty, 'warning', 'no-spec-files', `no spec files in ${empty} (the directory is empty)`],
+      [
+        leftovers,
+        'warning',
+        'no-spec-files',
+        `no spec files in ${leftovers} (only *.yaml and *.yml are read; 2 files ignored)`,
+      ],
+    ],
+  );
+  const refused = await loadSpecs([leftovers], { noSpecFiles: 'error' });
+  t.deepEqual(
+    refused.diagnostics.map((d) => [d.severity, d.code]),
+    [['error', 'no-spec-files']],
+  );
+  await writeFile(leftovers, 'data.yaml', 'not: [valid');
+  t.deepEqual(
+    (await loadSpecs([leftovers], { noSpecFiles: 'error' })).diagnostics.map((d) => d.code),
+    ['yaml-syntax'],
+    'an invalid spec file is still a spec file',
+  );
 });
 
 test('a spec file writable by others is refused, naming the file and its mode', async (t) => {

@@ -20,36 +20,43 @@ import {
   resolveConfigDir,
 } from '../options.js';
 import type { ConfigDirOptions, OutputOptions, PermissionOptions } from '../options.js';
-import { loadSpecs } from '../../spec/index.js';
+import { formatDiagnostic, loadSpecs } from '../../spec/index.js';
 import { printDiagnostics, summaryLine } from '../output.js';
 import type { LoadResult } from '../../spec/index.js';
 
 export interface ValidateOptions extends ConfigDirOptions, PermissionOptions, OutputOptions {
   quiet?: boolean;
   strictPermissions?: boolean;
+  requireSpecs?: boolean;
 }
 
 const HELP_AFTER = `
 Without PATH, validates the config dir the daemon reads. Directories are read
 like the daemon reads them: only *.yaml and *.yml files; hidden files, editor
 backups (*~, *.swp, #*#) and package leftovers (*.dpkg-*, *.rpmnew, ...) are
-skipped.
+skipped and named (a "note: ignored" line with the reason). A directory in
+which no spec file is read is a warning ("no spec files in DIR"), or an error
+(exit 1) with --require-specs: in CI, an empty or mistyped directory then fails
+the check instead of passing it.
 
 Permissions: the config dir and its files must be owned by root and not
 writable by group or others. This is enforced (an error) for the config dir;
 for explicit PATHs it is a warning unless --strict-permissions is given.
 
 Output: one line per problem on stderr, "file:line:col: error|warning: message",
-then a summary line on stdout. With --output json, one JSON object on stdout:
+and one "file: note: ignored (reason)" per file skipped, then a summary line on
+stdout. With --output json, one JSON object on stdout:
   {"devices": [DeviceSpec...], "diagnostics": [Diagnostic...], "files": [FileResult...]}
 where a Diagnostic is {severity, code, message, file, line?, column?, device?}
-and a FileResult is {file, status: "valid"|"invalid"|"ignored", devices: [name...]}.
+and a FileResult is {file, status: "valid"|"invalid"|"ignored", devices: [name...],
+reason?} (reason: why an ignored file was skipped).
 
 Examples:
   dm-remap validate                          # the live config dir (/etc/dm-remap.d)
   dm-remap validate devices/                 # a directory in a Git checkout
   dm-remap validate a.yaml b.yaml --quiet    # pre-commit: print errors only
   dm-remap validate devices/ --output json   # for scripts
+  dm-remap validate --require-specs devices/ # CI: a directory without specs fails
 `;
 
 export const command: CliCommand = {
@@ -63,7 +70,8 @@ export const command: CliCommand = {
     addOutputOption(verb);
     verb
       .option('-q, --quiet', 'print errors only: no warnings, no summary')
-      .option('--strict-permissions', 'treat insecure permissions of explicit PATHs as errors');
+      .option('--strict-permissions', 'treat insecure permissions of explicit PATHs as errors')
+      .option('--require-specs', 'a directory holding no spec file is an error, not a warning');
     addAllowInsecurePermissionsOption(verb);
     verb.addHelpText('after', HELP_AFTER).action(async (paths: string[], options: ValidateOptions) => {
       await validate(paths, options, io);
@@ -84,7 +92,10 @@ export async function validate(paths: readonly string[], options: ValidateOption
     ? options.strictPermissions !== true
     : options.allowInsecurePermissions === true;
 
-  const result = await loadSpecs(targets, { allowInsecurePermissions });
+  const result = await loadSpecs(targets, {
+    allowInsecurePermissions,
+    noSpecFiles: options.requireSpecs === true ? 'error' : 'warning',
+  });
 
   if (options.output === 'json') {
     const { devices, diagnostics, files } = result;
@@ -99,6 +110,22 @@ export async function validate(paths: readonly string[], options: ValidateOption
 }
 
 function printText(result: LoadResult, quiet: boolean, io: CliIo): void {
-  printDiagnostics(io, result.diagnostics, quiet);
-  if (!quiet) io.stdout(`${summaryLine(result)}\n`);
+  if (quiet) {
+    printDiagnostics(io, result.diagnostics, true);
+    return;
+  }
+  // Problems and skipped files in one list by file, so a skipped file shows up where it sits.
+  const lines = [
+    ...result.diagnostics.map((diagnostic) => ({
+      file: diagnostic.file,
+      text: formatDiagnostic(diagnostic),
+    })),
+    ...result.files
+      .filter((file) => file.status === 'ignored')
+      .map(({ file, reason }) => ({ file, text: `${file}: note: ignored (${reason ?? 'not a spec file'})` })),
+  ];
+  // Stable: the diagnostics of one file keep their order (by position).
+  lines.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  for (const { text } of lines) io.stderr(`${text}\n`);
+  io.stdout(`${summaryLine(result)}\n`);
 }

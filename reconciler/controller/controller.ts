@@ -14,7 +14,8 @@ import type { DeviceSpec, LoadResult } from '../spec/index.js';
 import { isIoDiagnostic } from '../spec/diagnostics.js';
 import type { Logger } from '../log.js';
 import type { BackoffPolicy } from '../device/backoff.js';
-import type { DeviceFailure, DeviceMachine } from '../device/machine.js';
+import { SYSTEM_CLOCK } from '../device/machine.js';
+import type { Clock, DeviceFailure, DeviceMachine } from '../device/machine.js';
 import { KernelSession } from './kernelSession.js';
 import { LastGoodSpecs } from './lastGood.js';
 import { observeWorld } from './world.js';
@@ -52,6 +53,8 @@ export interface ControllerOptions {
   acceptDataLoss?: ReadonlySet<string>;
   /** How often a device waiting for a backing disk looks for it (default 1 s). */
   waitPollMs?: number;
+  /** Where retry deadlines are read from (default: the wall clock). */
+  clock?: Clock;
 }
 
 export const DEFAULT_OPERATION_TIMEOUT_MS = 60_000;
@@ -80,6 +83,7 @@ export class Controller {
   private readonly session: KernelSession;
   private readonly lastGood = new LastGoodSpecs();
   private readonly stateStore: AppliedStateStore;
+  private readonly clock: Clock;
   /** Applied-state records by device, read once at the first load and written through. */
   private applied: Map<string, AppliedRead> | undefined;
   /** Per spare path, the format id its superblock had when last read before a load (null: blank). */
@@ -98,10 +102,12 @@ export class Controller {
   constructor(private readonly options: ControllerOptions) {
     this.session = new KernelSession(options.kernel);
     this.stateStore = options.stateStore ?? new MemoryStateStore();
+    this.clock = options.clock ?? SYSTEM_CLOCK;
     this.machine = provideKernelEffects(this.session, (name, signal) => this.planOne(name, signal), {
       timeoutMs: options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS,
       afterStep: options.afterStep,
       presuspended: (name, status) => this.recordPresuspend(name, status),
+      clock: this.clock,
     });
   }
 
@@ -249,7 +255,7 @@ export class Controller {
       return;
     }
     const names = await this.namesToReconcile();
-    const now = Date.now();
+    const now = this.clock.now();
     for (const name of new Set([...names, ...this.actors.keys()])) {
       const actor = this.actors.get(name);
       if (!actor) this.spawn(name);
@@ -279,7 +285,7 @@ export class Controller {
   private spawn(name: string): void {
     const actor = createActor(this.machine, { input: { name, backoff: this.options.backoff } });
     const log = this.options.logger.child({ device: name });
-    const transitions = new TransitionLog(log);
+    const transitions = new TransitionLog(log, this.clock);
     this.actors.set(name, actor);
     actor.subscribe({
       next: (snapshot) => {
@@ -329,10 +335,10 @@ export class Controller {
       return;
     }
     if (!retryPending(report, this.options.retryLimit ?? Infinity)) return;
-    const delay = Math.max(0, (report.nextAttemptAt ?? 0) - Date.now());
+    const delay = Math.max(0, (report.nextAttemptAt ?? 0) - this.clock.now());
     const timer = setTimeout(() => {
       this.retryTimers.delete(name);
-      this.actors.get(name)?.send({ type: 'device.reconcile', now: Date.now() });
+      this.actors.get(name)?.send({ type: 'device.reconcile', now: this.clock.now() });
     }, delay);
     this.retryTimers.set(name, timer);
   }
@@ -354,7 +360,7 @@ export class Controller {
         .then((found) => {
           if (this.stopping || this.retryTimers.has(name)) return;
           if (found.every((info) => info !== undefined)) {
-            this.actors.get(name)?.send({ type: 'device.reconcile', now: Date.now() });
+            this.actors.get(name)?.send({ type: 'device.reconcile', now: this.clock.now() });
           } else {
             this.watchForDevices(name);
           }
@@ -508,7 +514,10 @@ class TransitionLog {
   private lastState = '';
   private lastSettled = '';
 
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly clock: Clock,
+  ) {}
 
   record(report: DeviceReport, operation: Operation | undefined): void {
     if (report.state === this.lastState) return;
@@ -519,7 +528,7 @@ class TransitionLog {
 
     if (report.state === 'failed.backingOff' && report.failure) {
       const { during, code, message } = report.failure;
-      const retryIn = Math.max(0, (report.nextAttemptAt ?? 0) - Date.now());
+      const retryIn = Math.max(0, (report.nextAttemptAt ?? 0) - this.clock.now());
       this.log.warn(`${during} failed (${code}): ${message}; retry in ${retryIn} ms`, {
         ...meta,
         failures: report.failures,

@@ -9,8 +9,8 @@ import { KernelError } from '../kernel/adapter.js';
 import type { ObservedDevice, RemapStatus } from '../kernel/adapter.js';
 import { notOwnedError, timedOutError } from '../kernel/errors.js';
 import type { DevicePlan } from './plan.js';
-import { deviceMachine, tableOf } from '../device/machine.js';
-import type { NameInput, OperationInput } from '../device/machine.js';
+import { createDeviceMachine, tableOf } from '../device/machine.js';
+import type { Clock, NameInput, OperationInput } from '../device/machine.js';
 import type { KernelSession } from './kernelSession.js';
 
 /** Plans one device from fresh observations (the controller supplies the specs). */
@@ -25,6 +25,8 @@ export interface EffectOptions {
   afterStep?: StepHook;
   /** Told the status read after a device was suspended for removal (undefined when unreadable). */
   presuspended?: (name: string, status: RemapStatus | undefined) => Promise<void>;
+  /** Where retry deadlines are read from (default: the wall clock). */
+  clock?: Clock;
 }
 
 /**
@@ -75,7 +77,7 @@ export function provideKernelEffects(
       withTimeout(input.operation.kind, signal, options.timeoutMs, (bounded) => run(input, bounded)),
     );
 
-  return deviceMachine.provide({
+  return createDeviceMachine(options.clock).provide({
     actors: {
       planDevice: fromPromise<DevicePlan, NameInput>(({ input, signal }) =>
         withTimeout('observe', signal, options.timeoutMs, (bounded) => planDevice(input.name, bounded)),

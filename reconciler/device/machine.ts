@@ -100,256 +100,271 @@ const SETTLED = 'settled';
 /** Settled states where the device is not as declared (apply reports them as failures). */
 const UNCONVERGED = 'unconverged';
 
-export const deviceMachine = setup({
-  types: {
-    context: {} as DeviceContext,
-    events: {} as DeviceEvent,
-    input: {} as DeviceInput,
-    tags: {} as typeof SETTLED | typeof UNCONVERGED,
-  },
-  actors: {
-    planDevice: fromPromise<DevicePlan, NameInput>(notProvided('planDevice')),
-    loadModule: fromPromise<void, OperationInput>(notProvided('loadModule')),
-    createDevice: fromPromise<void, OperationInput>(notProvided('createDevice')),
-    completeCreate: fromPromise<void, OperationInput>(notProvided('completeCreate')),
-    loadTable: fromPromise<void, OperationInput>(notProvided('loadTable')),
-    suspendDevice: fromPromise<void, OperationInput>(notProvided('suspendDevice')),
-    resumeDevice: fromPromise<void, OperationInput>(notProvided('resumeDevice')),
-    clearInactive: fromPromise<void, OperationInput>(notProvided('clearInactive')),
-    presuspendDevice: fromPromise<void, OperationInput>(notProvided('presuspendDevice')),
-    removeDevice: fromPromise<void, OperationInput>(notProvided('removeDevice')),
-  },
-  guards: {
-    nextOperationIs: ({ context }, params: { kind: OperationKind }) =>
-      context.operation?.kind === params.kind,
-    roundTooLong: ({ context }) => context.actionsThisRound >= MAX_ACTIONS_PER_ROUND,
-    convergedPresent: ({ context }) => context.operation === undefined && context.plan?.present === true,
-    convergedDeclared: ({ context }) => context.operation === undefined && context.plan?.declared === true,
-    convergedUndeclared: ({ context }) => context.operation === undefined,
-    retryDue: ({ context, event }) =>
-      context.nextAttemptAt === undefined || event.now >= context.nextAttemptAt,
-    workRequested: ({ context }) => context.reconcileRequested || context.specChangedMeanwhile,
-    specChangedMeanwhile: ({ context }) => context.specChangedMeanwhile,
-  },
-  actions: {
-    startRound: assign({ reconcileRequested: false, specChangedMeanwhile: false }),
-    noteReconcileRequested: assign({ reconcileRequested: true }),
-    noteSpecChanged: assign({ specChangedMeanwhile: true }),
-    countAction: assign({ actionsThisRound: ({ context }) => context.actionsThisRound + 1 }),
-    rest: assign({ actionsThisRound: 0, failures: 0, lastFailure: undefined, nextAttemptAt: undefined }),
-    forgetFailures: assign({ failures: 0, nextAttemptAt: undefined }),
-    // A refusal is its own outcome, reported by its operation's reason: no failure before it stays.
-    recordRefusal: assign({
-      failures: 0,
-      nextAttemptAt: undefined,
-      actionsThisRound: 0,
-      lastFailure: undefined,
-    }),
-    recordFailure: assign(({ context }, params: { failure: DeviceFailure }) => {
-      const failures = context.failures + 1;
-      // A failed resume leaves the device suspended, with all its I/O frozen:
-      // retry it at the base delay instead of backing off towards minutes.
-      const delay = params.failure.during.endsWith('resuming')
-        ? context.backoff.baseMs
-        : retryDelayMs(failures, context.backoff);
-      return {
-        failures,
-        lastFailure: params.failure,
-        actionsThisRound: 0,
-        nextAttemptAt: Date.now() + delay,
-      };
-    }),
-  },
-}).createMachine({
-  id: 'device',
-  context: ({ input }) => ({
-    name: input.name,
-    backoff: input.backoff ?? DAEMON_BACKOFF,
-    plan: undefined,
-    operation: undefined,
-    actionsThisRound: 0,
-    failures: 0,
-    lastFailure: undefined,
-    nextAttemptAt: undefined,
-    reconcileRequested: false,
-    specChangedMeanwhile: false,
-  }),
-  initial: 'observing',
-  // Busy states remember that work was asked for; settled states act on it.
-  on: {
-    'device.reconcile': { actions: 'noteReconcileRequested' },
-    'device.specChanged': { actions: 'noteSpecChanged' },
-  },
-  states: {
-    observing: {
-      entry: 'startRound',
-      invoke: {
-        id: 'planDevice',
-        src: 'planDevice',
-        input: ({ context }) => ({ name: context.name }),
-        onDone: {
-          target: 'deciding',
-          actions: assign({
-            plan: ({ event }) => event.output,
-            operation: ({ event }) => event.output.operations[0],
-          }),
-        },
-        onError: {
-          target: 'failed',
-          actions: {
-            type: 'recordFailure',
-            params: ({ event }) => ({ failure: failureFrom('observing', event.error) }),
-          },
-        },
-      },
+/** Where the machine reads the time: the wall clock, or a test's own. */
+export interface Clock {
+  now(): number;
+}
+
+export const SYSTEM_CLOCK: Clock = { now: () => Date.now() };
+
+/** The device machine, with retry deadlines taken from `clock`. */
+export function createDeviceMachine(clock: Clock = SYSTEM_CLOCK) {
+  return setup({
+    types: {
+      context: {} as DeviceContext,
+      events: {} as DeviceEvent,
+      input: {} as DeviceInput,
+      tags: {} as typeof SETTLED | typeof UNCONVERGED,
     },
-    deciding: {
-      always: [
-        {
-          guard: 'roundTooLong',
-          target: 'failed',
-          actions: {
-            type: 'recordFailure',
-            params: ({ context }) => ({
-              failure: {
-                during: 'deciding',
-                code: 'ENOTCONVERGED',
-                message: `still planning ${context.operation?.kind ?? 'nothing'} after ${MAX_ACTIONS_PER_ROUND} operations`,
-              },
+    actors: {
+      planDevice: fromPromise<DevicePlan, NameInput>(notProvided('planDevice')),
+      loadModule: fromPromise<void, OperationInput>(notProvided('loadModule')),
+      createDevice: fromPromise<void, OperationInput>(notProvided('createDevice')),
+      completeCreate: fromPromise<void, OperationInput>(notProvided('completeCreate')),
+      loadTable: fromPromise<void, OperationInput>(notProvided('loadTable')),
+      suspendDevice: fromPromise<void, OperationInput>(notProvided('suspendDevice')),
+      resumeDevice: fromPromise<void, OperationInput>(notProvided('resumeDevice')),
+      clearInactive: fromPromise<void, OperationInput>(notProvided('clearInactive')),
+      presuspendDevice: fromPromise<void, OperationInput>(notProvided('presuspendDevice')),
+      removeDevice: fromPromise<void, OperationInput>(notProvided('removeDevice')),
+    },
+    guards: {
+      nextOperationIs: ({ context }, params: { kind: OperationKind }) =>
+        context.operation?.kind === params.kind,
+      roundTooLong: ({ context }) => context.actionsThisRound >= MAX_ACTIONS_PER_ROUND,
+      convergedPresent: ({ context }) => context.operation === undefined && context.plan?.present === true,
+      convergedDeclared: ({ context }) => context.operation === undefined && context.plan?.declared === true,
+      convergedUndeclared: ({ context }) => context.operation === undefined,
+      retryDue: ({ context, event }) =>
+        context.nextAttemptAt === undefined || event.now >= context.nextAttemptAt,
+      workRequested: ({ context }) => context.reconcileRequested || context.specChangedMeanwhile,
+      specChangedMeanwhile: ({ context }) => context.specChangedMeanwhile,
+    },
+    actions: {
+      startRound: assign({ reconcileRequested: false, specChangedMeanwhile: false }),
+      noteReconcileRequested: assign({ reconcileRequested: true }),
+      noteSpecChanged: assign({ specChangedMeanwhile: true }),
+      countAction: assign({ actionsThisRound: ({ context }) => context.actionsThisRound + 1 }),
+      rest: assign({ actionsThisRound: 0, failures: 0, lastFailure: undefined, nextAttemptAt: undefined }),
+      forgetFailures: assign({ failures: 0, nextAttemptAt: undefined }),
+      // A refusal is its own outcome, reported by its operation's reason: no failure before it stays.
+      recordRefusal: assign({
+        failures: 0,
+        nextAttemptAt: undefined,
+        actionsThisRound: 0,
+        lastFailure: undefined,
+      }),
+      recordFailure: assign(({ context }, params: { failure: DeviceFailure }) => {
+        const failures = context.failures + 1;
+        // A failed resume leaves the device suspended, with all its I/O frozen:
+        // retry it at the base delay instead of backing off towards minutes.
+        const delay = params.failure.during.endsWith('resuming')
+          ? context.backoff.baseMs
+          : retryDelayMs(failures, context.backoff);
+        return {
+          failures,
+          lastFailure: params.failure,
+          actionsThisRound: 0,
+          nextAttemptAt: clock.now() + delay,
+        };
+      }),
+    },
+  }).createMachine({
+    id: 'device',
+    context: ({ input }) => ({
+      name: input.name,
+      backoff: input.backoff ?? DAEMON_BACKOFF,
+      plan: undefined,
+      operation: undefined,
+      actionsThisRound: 0,
+      failures: 0,
+      lastFailure: undefined,
+      nextAttemptAt: undefined,
+      reconcileRequested: false,
+      specChangedMeanwhile: false,
+    }),
+    initial: 'observing',
+    // Busy states remember that work was asked for; settled states act on it.
+    on: {
+      'device.reconcile': { actions: 'noteReconcileRequested' },
+      'device.specChanged': { actions: 'noteSpecChanged' },
+    },
+    states: {
+      observing: {
+        entry: 'startRound',
+        invoke: {
+          id: 'planDevice',
+          src: 'planDevice',
+          input: ({ context }) => ({ name: context.name }),
+          onDone: {
+            target: 'deciding',
+            actions: assign({
+              plan: ({ event }) => event.output,
+              operation: ({ event }) => event.output.operations[0],
             }),
           },
-        },
-        { guard: { type: 'nextOperationIs', params: { kind: 'loadModule' } }, target: 'loadingModule' },
-        { guard: { type: 'nextOperationIs', params: { kind: 'create' } }, target: 'creating' },
-        {
-          guard: { type: 'nextOperationIs', params: { kind: 'completeCreate' } },
-          target: 'completingCreate',
-        },
-        {
-          guard: { type: 'nextOperationIs', params: { kind: 'rollbackCreate' } },
-          target: 'rollingBackCreate',
-        },
-        { guard: { type: 'nextOperationIs', params: { kind: 'reload' } }, target: 'updating' },
-        { guard: { type: 'nextOperationIs', params: { kind: 'resume' } }, target: 'resuming' },
-        { guard: { type: 'nextOperationIs', params: { kind: 'clearInactive' } }, target: 'clearingInactive' },
-        { guard: { type: 'nextOperationIs', params: { kind: 'remove' } }, target: 'presuspending' },
-        {
-          guard: { type: 'nextOperationIs', params: { kind: 'refuse' } },
-          target: 'failed.refused',
-          actions: 'recordRefusal',
-        },
-        { guard: { type: 'nextOperationIs', params: { kind: 'hold' } }, target: 'held', actions: 'rest' },
-        { guard: { type: 'nextOperationIs', params: { kind: 'skip' } }, target: 'paused', actions: 'rest' },
-        {
-          guard: { type: 'nextOperationIs', params: { kind: 'orphan' } },
-          target: 'orphaned',
-          actions: 'rest',
-        },
-        {
-          guard: { type: 'nextOperationIs', params: { kind: 'blocked' } },
-          target: 'removalBlocked',
-          actions: 'rest',
-        },
-        {
-          guard: { type: 'nextOperationIs', params: { kind: 'wait' } },
-          target: 'waitingForDevices',
-          actions: 'rest',
-        },
-        { guard: 'convergedPresent', target: 'active', actions: 'rest' },
-        { guard: 'convergedDeclared', target: 'absent', actions: 'rest' },
-        { guard: 'convergedUndeclared', target: 'removed', actions: 'rest' },
-      ],
-    },
-
-    loadingModule: actionState('loadModule', 'loadingModule'),
-    creating: actionState('createDevice', 'creating'),
-    completingCreate: actionState('completeCreate', 'completingCreate'),
-    rollingBackCreate: actionState('removeDevice', 'rollingBackCreate'),
-    resuming: actionState('resumeDevice', 'resuming'),
-    clearingInactive: actionState('clearInactive', 'clearingInactive'),
-    // Removal is two steps, so a hung suspend (I/O that cannot drain) is told apart from a hung
-    // remove: suspend and read the status one last time, then remove.
-    presuspending: {
-      invoke: {
-        id: 'effect',
-        src: 'presuspendDevice',
-        input: operationInput,
-        onDone: 'removing',
-        onError: failTo('presuspending'),
-      },
-    },
-    removing: actionState('removeDevice', 'removing'),
-    // A reload swaps tables the way device-mapper requires: load inactive → suspend → resume.
-    updating: {
-      initial: 'loadingTable',
-      onDone: { target: 'observing', actions: 'countAction' },
-      states: {
-        loadingTable: {
-          invoke: {
-            id: 'loadTable',
-            src: 'loadTable',
-            input: operationInput,
-            onDone: 'suspending',
-            onError: failTo('updating.loadingTable'),
-          },
-        },
-        suspending: {
-          invoke: {
-            id: 'suspendDevice',
-            src: 'suspendDevice',
-            input: operationInput,
-            onDone: 'resuming',
-            onError: failTo('updating.suspending'),
-          },
-        },
-        resuming: {
-          invoke: {
-            id: 'resumeDevice',
-            src: 'resumeDevice',
-            input: operationInput,
-            onDone: 'reloaded',
-            onError: failTo('updating.resuming'),
-          },
-        },
-        reloaded: { type: 'final' },
-      },
-    },
-
-    active: settledState(),
-    absent: settledState(),
-    paused: settledState(),
-    held: settledState(),
-    orphaned: settledState(),
-    removalBlocked: settledState(UNCONVERGED),
-    waitingForDevices: settledState(UNCONVERGED),
-    /** Spec gone and device removed: the controller stops this actor. */
-    removed: { type: 'final', tags: [SETTLED] },
-
-    failed: {
-      initial: 'backingOff',
-      tags: [SETTLED, UNCONVERGED],
-      states: {
-        backingOff: {
-          always: { guard: 'specChangedMeanwhile', target: '#device.observing', actions: 'forgetFailures' },
-          on: {
-            'device.reconcile': { guard: 'retryDue', target: '#device.observing' },
-            'device.specChanged': { target: '#device.observing', actions: 'forgetFailures' },
-          },
-        },
-        /** The spec asks for something unsafe: no timed retries, only re-evaluation on the next pass. */
-        refused: {
-          always: { guard: 'workRequested', target: '#device.observing', actions: 'rest' },
-          on: {
-            // Never retried on a timer; but a resync re-checks it, since what made
-            // it unsafe (data on the spare, a foreign device) can change outside the spec.
-            'device.reconcile': { target: '#device.observing' },
-            'device.specChanged': { target: '#device.observing', actions: 'rest' },
+          onError: {
+            target: 'failed',
+            actions: {
+              type: 'recordFailure',
+              params: ({ event }) => ({ failure: failureFrom('observing', event.error) }),
+            },
           },
         },
       },
+      deciding: {
+        always: [
+          {
+            guard: 'roundTooLong',
+            target: 'failed',
+            actions: {
+              type: 'recordFailure',
+              params: ({ context }) => ({
+                failure: {
+                  during: 'deciding',
+                  code: 'ENOTCONVERGED',
+                  message: `still planning ${context.operation?.kind ?? 'nothing'} after ${MAX_ACTIONS_PER_ROUND} operations`,
+                },
+              }),
+            },
+          },
+          { guard: { type: 'nextOperationIs', params: { kind: 'loadModule' } }, target: 'loadingModule' },
+          { guard: { type: 'nextOperationIs', params: { kind: 'create' } }, target: 'creating' },
+          {
+            guard: { type: 'nextOperationIs', params: { kind: 'completeCreate' } },
+            target: 'completingCreate',
+          },
+          {
+            guard: { type: 'nextOperationIs', params: { kind: 'rollbackCreate' } },
+            target: 'rollingBackCreate',
+          },
+          { guard: { type: 'nextOperationIs', params: { kind: 'reload' } }, target: 'updating' },
+          { guard: { type: 'nextOperationIs', params: { kind: 'resume' } }, target: 'resuming' },
+          {
+            guard: { type: 'nextOperationIs', params: { kind: 'clearInactive' } },
+            target: 'clearingInactive',
+          },
+          { guard: { type: 'nextOperationIs', params: { kind: 'remove' } }, target: 'presuspending' },
+          {
+            guard: { type: 'nextOperationIs', params: { kind: 'refuse' } },
+            target: 'failed.refused',
+            actions: 'recordRefusal',
+          },
+          { guard: { type: 'nextOperationIs', params: { kind: 'hold' } }, target: 'held', actions: 'rest' },
+          { guard: { type: 'nextOperationIs', params: { kind: 'skip' } }, target: 'paused', actions: 'rest' },
+          {
+            guard: { type: 'nextOperationIs', params: { kind: 'orphan' } },
+            target: 'orphaned',
+            actions: 'rest',
+          },
+          {
+            guard: { type: 'nextOperationIs', params: { kind: 'blocked' } },
+            target: 'removalBlocked',
+            actions: 'rest',
+          },
+          {
+            guard: { type: 'nextOperationIs', params: { kind: 'wait' } },
+            target: 'waitingForDevices',
+            actions: 'rest',
+          },
+          { guard: 'convergedPresent', target: 'active', actions: 'rest' },
+          { guard: 'convergedDeclared', target: 'absent', actions: 'rest' },
+          { guard: 'convergedUndeclared', target: 'removed', actions: 'rest' },
+        ],
+      },
+
+      loadingModule: actionState('loadModule', 'loadingModule'),
+      creating: actionState('createDevice', 'creating'),
+      completingCreate: actionState('completeCreate', 'completingCreate'),
+      rollingBackCreate: actionState('removeDevice', 'rollingBackCreate'),
+      resuming: actionState('resumeDevice', 'resuming'),
+      clearingInactive: actionState('clearInactive', 'clearingInactive'),
+      // Removal is two steps, so a hung suspend (I/O that cannot drain) is told apart from a hung
+      // remove: suspend and read the status one last time, then remove.
+      presuspending: {
+        invoke: {
+          id: 'effect',
+          src: 'presuspendDevice',
+          input: operationInput,
+          onDone: 'removing',
+          onError: failTo('presuspending'),
+        },
+      },
+      removing: actionState('removeDevice', 'removing'),
+      // A reload swaps tables the way device-mapper requires: load inactive → suspend → resume.
+      updating: {
+        initial: 'loadingTable',
+        onDone: { target: 'observing', actions: 'countAction' },
+        states: {
+          loadingTable: {
+            invoke: {
+              id: 'loadTable',
+              src: 'loadTable',
+              input: operationInput,
+              onDone: 'suspending',
+              onError: failTo('updating.loadingTable'),
+            },
+          },
+          suspending: {
+            invoke: {
+              id: 'suspendDevice',
+              src: 'suspendDevice',
+              input: operationInput,
+              onDone: 'resuming',
+              onError: failTo('updating.suspending'),
+            },
+          },
+          resuming: {
+            invoke: {
+              id: 'resumeDevice',
+              src: 'resumeDevice',
+              input: operationInput,
+              onDone: 'reloaded',
+              onError: failTo('updating.resuming'),
+            },
+          },
+          reloaded: { type: 'final' },
+        },
+      },
+
+      active: settledState(),
+      absent: settledState(),
+      paused: settledState(),
+      held: settledState(),
+      orphaned: settledState(),
+      removalBlocked: settledState(UNCONVERGED),
+      waitingForDevices: settledState(UNCONVERGED),
+      /** Spec gone and device removed: the controller stops this actor. */
+      removed: { type: 'final', tags: [SETTLED] },
+
+      failed: {
+        initial: 'backingOff',
+        tags: [SETTLED, UNCONVERGED],
+        states: {
+          backingOff: {
+            always: { guard: 'specChangedMeanwhile', target: '#device.observing', actions: 'forgetFailures' },
+            on: {
+              'device.reconcile': { guard: 'retryDue', target: '#device.observing' },
+              'device.specChanged': { target: '#device.observing', actions: 'forgetFailures' },
+            },
+          },
+          /** The spec asks for something unsafe: no timed retries, only re-evaluation on the next pass. */
+          refused: {
+            always: { guard: 'workRequested', target: '#device.observing', actions: 'rest' },
+            on: {
+              // Never retried on a timer; but a resync re-checks it, since what made
+              // it unsafe (data on the spare, a foreign device) can change outside the spec.
+              'device.reconcile': { target: '#device.observing' },
+              'device.specChanged': { target: '#device.observing', actions: 'rest' },
+            },
+          },
+        },
+      },
     },
-  },
-});
+  });
+}
+
+export const deviceMachine = createDeviceMachine();
 
 type DeviceActorName =
   'loadModule' | 'createDevice' | 'completeCreate' | 'resumeDevice' | 'clearInactive' | 'removeDevice';
@@ -388,4 +403,4 @@ function settledState(...extraTags: (typeof UNCONVERGED)[]) {
   } as const;
 }
 
-export type DeviceMachine = typeof deviceMachine;
+export type DeviceMachine = ReturnType<typeof createDeviceMachine>;

@@ -14,14 +14,15 @@ import {
   resolveConfigDir,
 } from '../cli/options.js';
 import type { ConfigDirOptions, OutputOptions, PermissionOptions } from '../cli/options.js';
-import { UsageError } from '../cli/errors.js';
+import { EnvironmentError, ExitCode, UsageError } from '../cli/errors.js';
+import { KernelError } from '../kernel/adapter.js';
 import { createLogger } from '../log.js';
 import type { LogFormat, Logger } from '../log.js';
 import type { BackoffPolicy } from '../device/backoff.js';
 import { Controller } from './controller.js';
 import type { StepHook } from './effects.js';
 import { configDirSource } from './specSource.js';
-import { openKernel } from './kernelChoice.js';
+import { kernelUnusable, openKernel } from './kernelChoice.js';
 import { parseDuration } from './duration.js';
 import { DEFAULT_STATE_DIR, FileStateStore } from './stateStore.js';
 
@@ -90,6 +91,20 @@ export function resolveStateDir(options: ReconcileOptions, env: NodeJS.ProcessEn
   return DEFAULT_STATE_DIR;
 }
 
+/** A KernelError as the one line an operator needs: exit 69, or 77 when it is a matter of permission. */
+export function hostError(what: string, error: KernelError): EnvironmentError {
+  const { reason, permission } = kernelUnusable(error);
+  return new EnvironmentError(
+    `${what}: ${reason}`,
+    permission ? ExitCode.noPermission : ExitCode.unavailable,
+  );
+}
+
+/** hostError for a KernelError; anything else is returned as it is (a bug, reported as such). */
+export function environmentError(what: string, error: unknown): unknown {
+  return error instanceof KernelError ? hostError(what, error) : error;
+}
+
 /** A duration option, or a UsageError naming the flag. */
 export function durationOption(flag: string, text: string): number {
   const milliseconds = parseDuration(text);
@@ -134,6 +149,11 @@ export async function openController(
   const configDir = resolveConfigDir(options, io.env);
   const operationTimeoutMs = durationOption('--operation-timeout', options.operationTimeout);
   const kernel = await openKernel(options.kernel);
+  // One observation first: a host that cannot run dm-remap is told so in one
+  // line, not as every device failing to observe (apply) or a stack trace (plan).
+  await kernel.adapter.observe().catch((error: unknown) => {
+    throw environmentError('cannot observe device-mapper', error);
+  });
   const controller = new Controller({
     kernel: kernel.adapter,
     specs: configDirSource(configDir, options.allowInsecurePermissions === true),

@@ -65,12 +65,12 @@ test('a refused change: exit 1 with the reason', async (t) => {
   t.regex(run.stdout, /! refuse +changing spareDevice would strand 2 remapped and 0 pending blocks/);
 });
 
-test('a config dir others can write: exit 1 and no plan, unless explicitly allowed', async (t) => {
+test('a config dir others can write: exit 77 and no plan, unless explicitly allowed', async (t) => {
   const world = await CliWorld.create(t, ['a']);
   await world.writeSpec('a');
   await fs.chmod(world.configDir, 0o777);
   const refused = await world.cli('plan', ...world.kernelArgs);
-  t.is(refused.status, 1);
+  t.is(refused.status, 77);
   t.is(refused.stdout, '');
   t.regex(refused.stderr, /not planning anything/);
   const allowed = await world.cli('plan', ...world.kernelArgs, '--allow-insecure-permissions');

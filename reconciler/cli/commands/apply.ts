@@ -9,13 +9,15 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { CliCommand } from '../command.js';
 import type { CliIo } from '../io.js';
-import { ExitCode, ExitError, UsageError } from '../errors.js';
+import { EnvironmentError, ExitCode, ExitError, exitCodeOfDiagnostics, UsageError } from '../errors.js';
+import { KernelError } from '../../kernel/adapter.js';
 import { isError } from '../../spec/index.js';
 import { printDiagnostics } from '../output.js';
 import {
   addAcceptDataLossOption,
   addReconcileOptions,
   durationOption,
+  hostError,
   loggerFor,
   openController,
 } from '../../controller/commandSupport.js';
@@ -63,13 +65,39 @@ export async function applyCommand(options: ApplyOptions, io: CliIo): Promise<vo
       if (timedOut) io.stderr(`error: gave up waiting after ${options.timeout}\n`);
       io.stdout(`${reports.length - failed.length} of ${reports.length} devices converged.\n`);
     }
-    if (refusal || timedOut || failed.length > 0 || diagnostics.some(isError)) {
+    // Config that cannot be acted on at all: unreadable (74) or changeable by non-root (77).
+    if (refusal) throw new ExitError(exitCodeOfDiagnostics(diagnostics));
+    const environment = hostFailureOf(reports);
+    if (environment) throw environment;
+    if (timedOut || failed.length > 0 || diagnostics.some(isError)) {
       throw new ExitError(ExitCode.notConverged);
     }
   } finally {
     await controller.stop(STOP_GRACE_MS);
     await opened.close();
   }
+}
+
+/**
+ * A device that failed because of the host rather than its spec: the module
+ * is not installed (69), or device-mapper refused us (77). One line says so,
+ * once, whatever the number of devices it stopped.
+ */
+function hostFailureOf(reports: readonly DeviceReport[]): EnvironmentError | undefined {
+  for (const { name, failure } of reports) {
+    if (!failure) continue;
+    const error = new KernelError(failure.message, failure.during, name, failure.code);
+    if (failure.during === 'loadingModule' && failure.code === 'ENOENT') {
+      const { message, code } = hostError('cannot load the dm-remap module', error);
+      // modprobe ran and found no module (spawn failures already say which package to install).
+      const hint = /\bspawn\b/.test(failure.message) ? '' : ' (build and install it: kmod/README.md)';
+      return new EnvironmentError(message + hint, code);
+    }
+    if (failure.code === 'EPERM' || failure.code === 'EACCES') {
+      return hostError(`${name}: ${failure.during} failed`, error);
+    }
+  }
+  return undefined;
 }
 
 function describe(report: DeviceReport): string {

@@ -4,17 +4,19 @@
  * nothing. Exit status (errors.ts): 0 nothing to do; 2 changes pending; 1
  * apply would not converge every device (a spec is invalid, a change is
  * refused, a device waits for a missing disk or is blocked), even when other
- * devices have changes pending.
+ * devices have changes pending; 74 or 77 the config cannot be acted on; 69
+ * or 77 device-mapper cannot be observed.
  */
 import type { Command } from 'commander';
 import type { CliCommand } from '../command.js';
 import type { CliIo } from '../io.js';
-import { ExitCode, ExitError } from '../errors.js';
+import { ExitCode, ExitError, exitCodeOfDiagnostics } from '../errors.js';
 import { isError } from '../../spec/index.js';
 import { printDiagnostics } from '../output.js';
 import {
   addAcceptDataLossOption,
   addReconcileOptions,
+  environmentError,
   loggerFor,
   openController,
 } from '../../controller/commandSupport.js';
@@ -31,7 +33,11 @@ export async function planCommand(options: ReconcileOptions, io: CliIo): Promise
     await controller.loadSpecs();
     const diagnostics = controller.diagnostics;
     const refusal = controller.refusalReason;
-    const plan = refusal ? undefined : await controller.plan();
+    const plan = refusal
+      ? undefined
+      : await controller.plan().catch((error: unknown) => {
+          throw environmentError('cannot plan', error);
+        });
     // A refused change, a missing disk or an open device: apply would end with this device unconverged.
     const unconverged = plan?.devices.some((device) => device.operations.some(isUnconverged)) ?? false;
 
@@ -42,8 +48,10 @@ export async function planCommand(options: ReconcileOptions, io: CliIo): Promise
       if (refusal) io.stderr(`error: not planning anything: ${refusal}\n`);
       if (plan) io.stdout(formatPlan(plan));
     }
+    // Config that cannot be acted on at all: unreadable (74) or changeable by non-root (77).
+    if (refusal) throw new ExitError(exitCodeOfDiagnostics(diagnostics));
     // 1 outweighs 2: changes pending elsewhere do not make the plan one apply can carry out.
-    if (refusal || unconverged || diagnostics.some(isError)) throw new ExitError(ExitCode.notConverged);
+    if (unconverged || diagnostics.some(isError)) throw new ExitError(ExitCode.notConverged);
     if (plan?.hasChanges) throw new ExitError(ExitCode.changesPending);
   } finally {
     await opened.close();

@@ -13,7 +13,7 @@ import type { DeviceIdentityOf } from './cross-spec-rules.js';
 import { decodeSpecBytes } from './decode.js';
 import { compareDiagnostics, DiagnosticCode, isError } from './diagnostics.js';
 import { classifyEntryName } from './file-names.js';
-import { insecurePermissionProblem } from './permissions.js';
+import { insecureAncestorProblem, insecurePermissionProblem } from './permissions.js';
 import type { Diagnostic, FileResult, LoadOptions, LoadResult, Severity } from './types.js';
 import { validateText } from './validate-text.js';
 import type { CheckedDocument } from './validate-text.js';
@@ -46,6 +46,7 @@ export async function loadSpecs(paths: string[], options: LoadOptions = {}): Pro
     permissionSeverity: options.allowInsecurePermissions === true ? 'warning' : 'error',
     noSpecFiles: options.noSpecFiles,
     seen: new Set(),
+    above: new Map(),
   };
   const diagnostics: Diagnostic[] = [];
   const ignored: FileResult[] = [];
@@ -54,10 +55,11 @@ export async function loadSpecs(paths: string[], options: LoadOptions = {}): Pro
   for (const given of paths) {
     const stats = await statOrReport(given, diagnostics);
     if (stats === undefined) continue;
+    const above = await problemsAbove(given, context, diagnostics);
     if (stats.isDirectory()) {
-      await loadDirectory(given, stats, context, { outcomes, ignored, diagnostics });
+      await loadDirectory(given, stats, above, context, { outcomes, ignored, diagnostics });
     } else if (stats.isFile()) {
-      const outcome = await loadFile(given, stats, context, []);
+      const outcome = await loadFile(given, stats, context, above.some(isError) ? 'above' : undefined);
       if (outcome) outcomes.push(outcome);
     } else {
       diagnostics.push(ioError(given, 'is neither a regular file nor a directory'));
@@ -97,6 +99,8 @@ interface LoadContext {
   noSpecFiles: Severity | undefined;
   /** Real paths already read, so a file named twice (or via a symlink) is read once. */
   seen: Set<string>;
+  /** Directories and links above the given paths already checked, with what was found (reported once). */
+  above: Map<string, Diagnostic | undefined>;
 }
 
 interface Collected {
@@ -108,6 +112,7 @@ interface Collected {
 async function loadDirectory(
   dir: string,
   stats: Stats,
+  above: Diagnostic[],
   context: LoadContext,
   into: Collected,
 ): Promise<void> {
@@ -123,7 +128,11 @@ async function loadDirectory(
   // Byte order, like systemd, so the order never depends on the locale.
   names.sort(byteOrder);
   // An insecure directory taints every file in it: anyone who can write it can swap a file.
-  const inheritedErrors = dirProblems.filter(isError);
+  const refusedBy: RefusedBy | undefined = dirProblems.some(isError)
+    ? 'directory'
+    : above.some(isError)
+      ? 'above'
+      : undefined;
 
   let specFiles = 0;
   let ignored = 0;
@@ -146,7 +155,7 @@ async function loadDirectory(
       ignore(file, 'not a regular file');
       continue;
     }
-    const outcome = await loadFile(file, stats, context, inheritedErrors);
+    const outcome = await loadFile(file, stats, context, refusedBy);
     if (outcome) into.outcomes.push(outcome);
   }
   if (specFiles === 0 && context.noSpecFiles !== undefined) {
@@ -163,11 +172,14 @@ async function loadDirectory(
   }
 }
 
+/** Why a file is refused whatever it holds: its directory, or a directory or link above, is unsafe. */
+type RefusedBy = 'directory' | 'above';
+
 async function loadFile(
   file: string,
   stats: Stats,
   context: LoadContext,
-  inheritedErrors: Diagnostic[],
+  refusedBy: RefusedBy | undefined,
 ): Promise<FileOutcome | undefined> {
   const real = await fs.realpath(file).catch(() => file);
   if (context.seen.has(real)) return undefined;
@@ -175,11 +187,14 @@ async function loadFile(
 
   const outcome: FileOutcome = { file, documents: [], declaredNames: [], diagnostics: [] };
   outcome.diagnostics.push(...permissionDiagnostics(file, 'config file', stats, context));
-  if (inheritedErrors.length > 0) {
+  if (refusedBy !== undefined) {
     outcome.diagnostics.push({
       severity: 'error',
       code: DiagnosticCode.insecurePermissions,
-      message: 'not used because its directory is refused (see the directory error)',
+      message:
+        refusedBy === 'directory'
+          ? 'not used because its directory is refused (see the directory error)'
+          : 'not used because a directory or symbolic link on its path is refused (see its error)',
       file,
     });
   }
@@ -273,6 +288,98 @@ function permissionDiagnostics(
       file,
     },
   ];
+}
+
+/**
+ * The directories and symbolic links above `given` that a non-root user
+ * could use to swap it (or a file below it) for something else, as
+ * diagnostics: each is reported once per load, and those that are errors
+ * are returned so that everything below them is refused. Checked: every
+ * directory up to '/' from the real location of `given`, and from the real
+ * location of each directory it is written through (a symlink on the way
+ * lives in one of those); and each symlink on the way, which must be
+ * root's (its owner could remove it from a sticky directory).
+ */
+async function problemsAbove(
+  given: string,
+  context: LoadContext,
+  diagnostics: Diagnostic[],
+): Promise<Diagnostic[]> {
+  const found: Diagnostic[] = [];
+  const check = async (entry: string, problemOf: () => Promise<Diagnostic | undefined>) => {
+    if (!context.above.has(entry)) {
+      const diagnostic = await problemOf();
+      context.above.set(entry, diagnostic);
+      if (diagnostic) diagnostics.push(diagnostic);
+    }
+    const diagnostic = context.above.get(entry);
+    if (diagnostic) found.push(diagnostic);
+  };
+  const { directories, links } = await pathAbove(given);
+  for (const dir of directories) {
+    await check(dir, async () => {
+      const stats = await fs.stat(dir).catch(() => undefined);
+      const problem = stats && insecureAncestorProblem({ uid: stats.uid, mode: stats.mode });
+      if (problem === undefined) return undefined;
+      return aboveDiagnostic(
+        dir,
+        `directory on the path to ${given} ${problem}; whoever can write it can replace what lies below it, ` +
+          `so only root may be able to (fix: chown root:root ${dir} && chmod go-w ${dir})`,
+        context,
+      );
+    });
+  }
+  for (const link of links) {
+    await check(`link:${link}`, async () => {
+      const stats = await fs.lstat(link).catch(() => undefined);
+      if (stats === undefined || stats.uid === 0) return undefined;
+      return aboveDiagnostic(
+        link,
+        `symbolic link on the path to ${given} is owned by uid ${stats.uid}, not root; its owner can point it ` +
+          `elsewhere (fix: chown -h root:root ${link})`,
+        context,
+      );
+    });
+  }
+  return found;
+}
+
+function aboveDiagnostic(file: string, message: string, context: LoadContext): Diagnostic {
+  const refused = context.permissionSeverity === 'error';
+  return {
+    severity: context.permissionSeverity,
+    code: DiagnosticCode.insecurePermissions,
+    message: message + (refused ? '' : '; accepted because insecure permissions are allowed here'),
+    file,
+  };
+}
+
+/** What `pathAbove` finds: directories root first, and the symlinks `given` is written through (itself included). */
+interface PathAbove {
+  directories: string[];
+  links: string[];
+}
+
+async function pathAbove(given: string): Promise<PathAbove> {
+  const directories = new Set<string>();
+  const addUpToRoot = (dir: string): void => {
+    for (let current = dir; !directories.has(current); current = path.dirname(current)) {
+      directories.add(current);
+      if (current === path.dirname(current)) break;
+    }
+  };
+  const links: string[] = [];
+  const absolute = path.resolve(given);
+  const real = await fs.realpath(absolute).catch(() => undefined);
+  if (real !== undefined) addUpToRoot(path.dirname(real));
+  for (let prefix = absolute; prefix !== path.dirname(prefix); prefix = path.dirname(prefix)) {
+    const stats = await fs.lstat(prefix).catch(() => undefined);
+    if (stats?.isSymbolicLink()) links.push(prefix);
+    const parent = await fs.realpath(path.dirname(prefix)).catch(() => undefined);
+    if (parent !== undefined) addUpToRoot(parent);
+  }
+  const depth = (dir: string) => (dir === '/' ? 0 : dir.split('/').length);
+  return { directories: [...directories].sort((a, b) => depth(a) - depth(b) || byteOrder(a, b)), links };
 }
 
 async function statOrReport(file: string, diagnostics: Diagnostic[]): Promise<Stats | undefined> {

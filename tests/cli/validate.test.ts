@@ -230,3 +230,22 @@ test('a directory holding no spec file is a warning, and an error with --require
   const explicitFile = await cli(['validate', '--require-specs', file]);
   t.deepEqual([explicitFile.status, explicitFile.stderr], [0, '']);
 });
+
+test('a config dir below a directory others can write is refused with exit 77, naming that directory', async (t) => {
+  const parent = await tempDir(t);
+  const config = path.join(parent, 'dm-remap.d');
+  await fs.mkdir(config, { mode: 0o755 });
+  await writeFile(config, 'a.yaml', specYaml('a'));
+  await fs.chmod(parent, 0o777);
+
+  const run = await cli(['validate', '--config-dir', config]);
+  t.is(run.status, 77);
+  t.is(
+    run.stderr,
+    `${parent}: error: directory on the path to ${config} is writable by group and others (mode 0777); ` +
+      'whoever can write it can replace what lies below it, so only root may be able to ' +
+      `(fix: chown root:root ${parent} && chmod go-w ${parent})\n` +
+      `${config}/a.yaml: error: not used because a directory or symbolic link on its path is refused (see its error)\n`,
+  );
+  t.is(run.stdout, '1 file, 0 devices, 2 errors, 0 warnings\n');
+});

@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
+import type { ExecutionContext } from 'ava';
 import { defaultConfigDir, loadSpecs } from '../../reconciler/spec/index.js';
 import { LEFTOVER_NAMES, specYaml, tempDir, writeFile } from '../helpers/specs.js';
 
@@ -174,6 +175,166 @@ test('a world-writable config directory taints every file in it', async (t) => {
     /^config directory is writable by group and others \(mode 0777\)/,
   );
   t.is(result.diagnostics[1]?.message, 'not used because its directory is refused (see the directory error)');
+});
+
+/** A config dir `cfg` with one good spec, inside a fresh directory whose mode and owner the test sets. */
+async function configBelow(t: ExecutionContext): Promise<{ parent: string; config: string; spec: string }> {
+  const parent = await tempDir(t);
+  const config = path.join(parent, 'cfg');
+  await fs.mkdir(config, { mode: 0o755 });
+  const spec = await writeFile(config, 'data.yaml', specYaml('data'));
+  return { parent, config, spec };
+}
+
+const aboveMessage = (dir: string, given: string, problem: string) =>
+  `directory on the path to ${given} ${problem}; whoever can write it can replace what lies below it, ` +
+  `so only root may be able to (fix: chown root:root ${dir} && chmod go-w ${dir})`;
+
+test('a config dir below a directory that group or others can write is refused, like sshd StrictModes', async (t) => {
+  for (const [mode, problem] of [
+    [0o777, 'is writable by group and others (mode 0777)'],
+    [0o775, 'is writable by group (mode 0775)'],
+  ] as const) {
+    const { parent, config, spec } = await configBelow(t);
+    await fs.chmod(parent, mode);
+
+    const result = await loadSpecs([config]);
+
+    t.deepEqual(result.devices, [], problem);
+    t.deepEqual(
+      result.diagnostics.map((d) => [d.file, d.severity, d.code, d.message]),
+      [
+        [parent, 'error', 'insecure-permissions', aboveMessage(parent, config, problem)],
+        [
+          spec,
+          'error',
+          'insecure-permissions',
+          'not used because a directory or symbolic link on its path is refused (see its error)',
+        ],
+      ],
+    );
+  }
+});
+
+test('a config dir below a directory owned by another user is refused', async (t) => {
+  const { parent, config } = await configBelow(t);
+  await fs.chown(parent, 1000, 1000);
+
+  const result = await loadSpecs([config]);
+
+  t.deepEqual(result.devices, []);
+  t.is(
+    result.diagnostics[0]?.message,
+    aboveMessage(parent, config, 'is owned by uid 1000, not root (mode 0700)'),
+  );
+});
+
+test('a root-owned sticky directory on the path (like /tmp) is accepted; a sticky one of another user is not', async (t) => {
+  const { parent, config } = await configBelow(t);
+  await fs.chmod(parent, 0o1777);
+  const sticky = await loadSpecs([config]);
+  t.deepEqual(sticky.diagnostics, []);
+  t.deepEqual(
+    sticky.devices.map((d) => d.name),
+    ['data'],
+  );
+
+  await fs.chown(parent, 1000, 1000);
+  const foreign = await loadSpecs([config]);
+  t.deepEqual(foreign.devices, []);
+  t.is(
+    foreign.diagnostics[0]?.message,
+    aboveMessage(
+      parent,
+      config,
+      'is owned by uid 1000, not root and is writable by group and others (mode 01777)',
+    ),
+  );
+});
+
+test('directories reached through a symlink are checked, and so is the one holding the link', async (t) => {
+  const { parent: writable, config } = await configBelow(t);
+  await fs.chmod(writable, 0o777);
+  const links = await tempDir(t);
+  const throughLink = path.join(links, 'cfg');
+  await fs.symlink(config, throughLink);
+  const viaLink = await loadSpecs([throughLink]);
+  t.deepEqual(viaLink.devices, [], 'the real directory lies below a writable one');
+  t.deepEqual(
+    viaLink.diagnostics.map((d) => d.file).sort(),
+    [writable, path.join(throughLink, 'data.yaml')].sort(),
+  );
+
+  const safe = await configBelow(t);
+  const openLinks = await tempDir(t);
+  await fs.chmod(openLinks, 0o777);
+  const swappable = path.join(openLinks, 'cfg');
+  await fs.symlink(safe.config, swappable);
+  const viaOpenLink = await loadSpecs([swappable]);
+  t.deepEqual(viaOpenLink.devices, [], 'anyone can replace the link');
+  t.deepEqual(
+    viaOpenLink.diagnostics.map((d) => path.relative(openLinks, d.file) || '.'),
+    ['.', path.join('cfg', 'data.yaml')],
+  );
+});
+
+test('a symlink on the path owned by another user is refused even in a sticky directory', async (t) => {
+  const { config } = await configBelow(t);
+  const stickyDir = await tempDir(t);
+  await fs.chmod(stickyDir, 0o1777);
+  const link = path.join(stickyDir, 'cfg');
+  await fs.symlink(config, link);
+  t.deepEqual((await loadSpecs([link])).diagnostics, [], 'a root-owned link in a sticky directory is safe');
+
+  await fs.lchown(link, 1000, 1000);
+  const result = await loadSpecs([link]);
+  t.deepEqual(result.devices, []);
+  t.deepEqual(
+    result.diagnostics.map((d) => [d.file, d.message]),
+    [
+      [
+        link,
+        `symbolic link on the path to ${link} is owned by uid 1000, not root; its owner can point it elsewhere ` +
+          `(fix: chown -h root:root ${link})`,
+      ],
+      [
+        path.join(link, 'data.yaml'),
+        'not used because a directory or symbolic link on its path is refused (see its error)',
+      ],
+    ],
+  );
+});
+
+test('an explicit spec file below a writable directory is refused; allowInsecurePermissions only warns', async (t) => {
+  const { parent, config, spec } = await configBelow(t);
+  await fs.chmod(parent, 0o777);
+
+  const refused = await loadSpecs([spec]);
+  t.deepEqual(refused.devices, []);
+  t.deepEqual(
+    refused.diagnostics.map((d) => [d.file, d.severity]),
+    [
+      [parent, 'error'],
+      [spec, 'error'],
+    ],
+  );
+
+  const allowed = await loadSpecs([spec, config], { allowInsecurePermissions: true });
+  t.deepEqual(
+    allowed.devices.map((d) => d.name),
+    ['data'],
+  );
+  t.deepEqual(
+    allowed.diagnostics.map((d) => [d.file, d.severity, d.message]),
+    [
+      [
+        parent,
+        'warning',
+        `${aboveMessage(parent, spec, 'is writable by group and others (mode 0777)')}; accepted because insecure permissions are allowed here`,
+      ],
+    ],
+    'each directory is reported once, however many paths lie below it',
+  );
 });
 
 test('a 10 MB file is refused without being read, and maxFileBytes lowers the limit', async (t) => {

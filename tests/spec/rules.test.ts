@@ -9,7 +9,7 @@ import {
 } from '../../reconciler/spec/device-names.js';
 import { classifyEntryName } from '../../reconciler/spec/file-names.js';
 import { formatDiagnostic } from '../../reconciler/spec/index.js';
-import { insecurePermissionProblem } from '../../reconciler/spec/permissions.js';
+import { insecureAncestorProblem, insecurePermissionProblem } from '../../reconciler/spec/permissions.js';
 import { schemaValidator } from '../../reconciler/spec/schema.js';
 import { editDistance, nearestName } from '../../reconciler/spec/suggest.js';
 import { LEFTOVER_NAMES } from '../helpers/specs.js';
@@ -204,6 +204,19 @@ test('ownership and modes that let a non-root user change specs are named', (t) 
     insecurePermissionProblem({ uid: 1000, mode: 0o100646 }),
     'is owned by uid 1000, not root and is writable by others (mode 0646)',
   );
+});
+
+test('a directory above the specs may be world-writable only if root owns it and it is sticky, like /tmp', (t) => {
+  t.is(insecureAncestorProblem({ uid: 0, mode: 0o40755 }), undefined);
+  t.is(insecureAncestorProblem({ uid: 0, mode: 0o41777 }), undefined);
+  t.is(insecureAncestorProblem({ uid: 0, mode: 0o41775 }), undefined);
+  t.is(insecureAncestorProblem({ uid: 0, mode: 0o40777 }), 'is writable by group and others (mode 0777)');
+  t.is(insecureAncestorProblem({ uid: 0, mode: 0o40775 }), 'is writable by group (mode 0775)');
+  t.is(
+    insecureAncestorProblem({ uid: 1000, mode: 0o41777 }),
+    'is owned by uid 1000, not root and is writable by group and others (mode 01777)',
+  );
+  t.is(insecureAncestorProblem({ uid: 1000, mode: 0o40755 }), 'is owned by uid 1000, not root (mode 0755)');
 });
 
 test('binary junk and invalid UTF-8 are reported at the first bad byte', (t) => {

@@ -39,9 +39,11 @@ which no spec file is read is a warning ("no spec files in DIR"), or an error
 (exit 1) with --require-specs: in CI, an empty or mistyped directory then fails
 the check instead of passing it.
 
-Permissions: the config dir and its files must be owned by root and not
-writable by group or others. This is enforced (an error) for the config dir;
-for explicit PATHs it is a warning unless --strict-permissions is given.
+Permissions: the config dir, its files and every directory above them must be
+owned by root and not writable by group or others (a root-owned sticky
+directory such as /tmp is accepted above). This is enforced (an error) for the
+config dir; for explicit PATHs it is a warning unless --strict-permissions is
+given.
 
 Output: one line per problem on stderr, "file:line:col: error|warning: message",
 and one "file: note: ignored (reason)" per file skipped, then a summary line on

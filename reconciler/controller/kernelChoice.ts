@@ -4,9 +4,19 @@
  * and, when the host cannot give us one (no dmsetup, no device-mapper, not
  * root), why, in one line an operator can act on.
  */
-import type { KernelAdapter, KernelError } from '../kernel/adapter.js';
+import { readFile } from 'node:fs/promises';
+import type {
+  BlockDeviceInfo,
+  DesiredTable,
+  KernelAdapter,
+  KernelError,
+  KernelObservation,
+  SpareMetadata,
+} from '../kernel/adapter.js';
+import type { SimulatedKernel } from '../kernel/simulated.js';
 import { UsageError } from '../cli/errors.js';
-import { readSimState, simStateOf, simulatedKernelFrom, writeSimState } from './simStateFile.js';
+import { simStateOf, simulatedKernelFrom, writeSimState } from './simStateFile.js';
+import type { SimState } from './simStateFile.js';
 
 export interface OpenedKernel {
   adapter: KernelAdapter;
@@ -28,16 +38,117 @@ export async function openKernel(choice: string): Promise<OpenedKernel> {
 }
 
 async function openSimulated(file: string): Promise<OpenedKernel> {
-  const state = await readSimState(file);
-  const kernel = await simulatedKernelFrom(state);
-  return {
-    adapter: kernel,
-    close: async () =>
-      writeSimState(
-        file,
-        simStateOf(await kernel.observe(), state, (path) => kernel.blockDeviceHeader(path)),
-      ),
-  };
+  const kernel = await SharedSimKernel.open(file);
+  return { adapter: kernel, close: () => kernel.save() };
+}
+
+/**
+ * A simulated kernel that other processes share through its file, as other
+ * tools share the real one: every observation first takes in what another
+ * process wrote there (a test changing a device behind a running daemon's
+ * back), then writes back what it saw, so the file follows the kernel while
+ * the command runs, not only once it ends. Outside changes are taken in
+ * between observations; an operation still running on the kernel they
+ * replace ends there, so a test writes the file while the command is idle.
+ */
+class SharedSimKernel implements KernelAdapter {
+  /** File access, one at a time: a take-in never interleaves with a write-back. */
+  private fileQueue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly file: string,
+    private kernel: SimulatedKernel,
+    /** The state the file held when last read or written, and its exact text. */
+    private state: SimState,
+    private text: string,
+  ) {}
+
+  static async open(file: string): Promise<SharedSimKernel> {
+    const text = await readFile(file, 'utf8');
+    const state = JSON.parse(text) as SimState;
+    return new SharedSimKernel(file, await simulatedKernelFrom(state), state, text);
+  }
+
+  async observe(signal?: AbortSignal): Promise<KernelObservation> {
+    await this.exclusive(() => this.takeOutsideChanges());
+    const observation = await this.kernel.observe(signal);
+    await this.exclusive(() => this.writeBack(observation));
+    return observation;
+  }
+
+  /** The final state, written whatever the file holds (the command is done with the kernel). */
+  async save(): Promise<void> {
+    await this.exclusive(async () => {
+      const state = this.stateOf(await this.kernel.observe());
+      await writeSimState(this.file, state);
+    });
+  }
+
+  inspectBlockDevice(path: string, signal?: AbortSignal): Promise<BlockDeviceInfo | undefined> {
+    return this.kernel.inspectBlockDevice(path, signal);
+  }
+  readSpareMetadata(path: string, signal?: AbortSignal): Promise<SpareMetadata> {
+    return this.kernel.readSpareMetadata(path, signal);
+  }
+  loadModule(signal?: AbortSignal): Promise<void> {
+    return this.kernel.loadModule(signal);
+  }
+  create(device: DesiredTable, signal?: AbortSignal): Promise<void> {
+    return this.kernel.create(device, signal);
+  }
+  load(device: DesiredTable, signal?: AbortSignal): Promise<void> {
+    return this.kernel.load(device, signal);
+  }
+  suspend(name: string, signal?: AbortSignal): Promise<void> {
+    return this.kernel.suspend(name, signal);
+  }
+  resume(name: string, signal?: AbortSignal): Promise<void> {
+    return this.kernel.resume(name, signal);
+  }
+  clearInactive(name: string, signal?: AbortSignal): Promise<void> {
+    return this.kernel.clearInactive(name, signal);
+  }
+  remove(name: string, signal?: AbortSignal): Promise<void> {
+    return this.kernel.remove(name, signal);
+  }
+  message(name: string, args: string[], signal?: AbortSignal): Promise<string> {
+    return this.kernel.message(name, args, signal);
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.fileQueue.then(work);
+    this.fileQueue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async takeOutsideChanges(): Promise<void> {
+    const text = await readFile(this.file, 'utf8');
+    if (text === this.text) return;
+    this.state = JSON.parse(text) as SimState;
+    this.text = text;
+    this.kernel = await simulatedKernelFrom(this.state);
+  }
+
+  private async writeBack(observation: KernelObservation): Promise<void> {
+    const state = this.stateOf(observation);
+    const text = simStateText(state);
+    if (text === this.text) return;
+    // Changed outside since it was read: leave it for the next observation to take in.
+    if ((await readFile(this.file, 'utf8')) !== this.text) return;
+    await writeSimState(this.file, state);
+    this.state = state;
+    this.text = text;
+  }
+
+  private stateOf(observation: KernelObservation): SimState {
+    const kernel = this.kernel;
+    return simStateOf(observation, this.state, (path) => kernel.blockDeviceHeader(path));
+  }
+}
+
+/** The text writeSimState writes for `state`. */
+function simStateText(state: SimState): string {
+  return JSON.stringify(state, null, 2) + '\n';
 }
 
 /** Why the kernel cannot be used, in one line, and whether it is a matter of permission (not root). */

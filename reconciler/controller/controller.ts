@@ -440,7 +440,13 @@ export class Controller {
   }
 
   private async planInput(inspected: readonly DeviceSpec[], signal?: AbortSignal): Promise<PlanInput> {
-    const world = await observeWorld(this.session, inspected, signal);
+    const previousSpares = inspected.flatMap((spec) => {
+      const read = this.applied?.get(spec.name);
+      return read?.state === 'ok' && read.record.spare.path !== spec.spareDevice
+        ? [read.record.spare.path]
+        : [];
+    });
+    const world = await observeWorld(this.session, inspected, signal, previousSpares);
     return {
       specs: this.loaded.devices,
       files: this.loaded.files,

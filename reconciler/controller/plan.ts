@@ -23,7 +23,7 @@ import { decideMainId } from '../device/main-id.js';
 import { buildDesiredDevice, diffLiveTable, spareHoldsData } from '../device/table.js';
 import type { TableDifference } from '../device/table.js';
 import { describeHeldData, recordHoldsData, spareChange } from './appliedState.js';
-import type { AppliedRead } from './appliedState.js';
+import type { AppliedDeviceRecord, AppliedRead } from './appliedState.js';
 
 export interface PlanOptions {
   /** Remove owned devices whose spec was deleted even when their removalPolicy is Retain. */
@@ -419,7 +419,8 @@ function refuseFromAppliedState(
     };
   }
   const { record } = applied;
-  if (!recordHoldsData(record)) return undefined;
+  const onDisk = remapsOnDisk(record, input.spareMetadata.get(record.spare.path));
+  if (!recordHoldsData(record) && onDisk === 0) return undefined;
   const blockSizeChanged = record.blockSizeBytes !== spec.blockSizeBytes;
   const changed = blockSizeChanged
     ? `the spec changes blockSize (${record.blockSizeBytes} → ${spec.blockSizeBytes} bytes)`
@@ -429,8 +430,31 @@ function refuseFromAppliedState(
     kind: 'refuse',
     code: 'wouldStrandData',
     reason:
-      `${changed}, but when the device last ran its spare ${record.spare.path} held ` +
-      `${describeHeldData(record)} (recorded ${record.recordedAt}); creating it now would ` +
+      `${changed}, but ${heldText(record, onDisk)}; creating it now would ` +
       `read main's stale copy of them (${ACCEPT_LOSS_HINT(spec.name)})`,
   };
+}
+
+/**
+ * The remaps the spare a device last ran on holds now, read from its table
+ * (0 when unknown): remaps made after the last pass that saw the device —
+ * before a crash, a `dmsetup remove` by hand, or when only `apply` ever ran —
+ * are on the spare but not in the record. Counted only on the same format of
+ * that spare the record saw, when the record knows it.
+ */
+function remapsOnDisk(record: AppliedDeviceRecord, metadata: SpareMetadata | undefined): number {
+  if (metadata?.state !== 'formatted') return 0;
+  const formatId = metadata.superblock.formatId;
+  if (record.spare.formatId !== undefined && formatId !== record.spare.formatId) return 0;
+  return metadata.remapCount ?? 0;
+}
+
+function heldText(record: AppliedDeviceRecord, onDisk: number): string {
+  if (onDisk > record.remappedBlocks) {
+    return `its previous spare ${record.spare.path} holds ${onDisk} remapped blocks (read from its metadata now)`;
+  }
+  return (
+    `when the device last ran its spare ${record.spare.path} held ${describeHeldData(record)} ` +
+    `(recorded ${record.recordedAt})`
+  );
 }

@@ -2,7 +2,8 @@
  * Reads what the planner needs: the kernel (one batched observation), the
  * backing block devices the specs name, and what the superblocks say of each
  * spare that a new table would open (a device not live yet, or one whose spec
- * names another spare): its main_id must be chosen first. Only the devices
+ * names another spare): its main_id must be chosen first; and of the spare a
+ * device last ran on when its spec names another (how many remaps it holds). Only the devices
  * being planned are inspected, so one device's reconcile does not stat every
  * disk, and the spare a running device uses is never read.
  */
@@ -20,6 +21,8 @@ export async function observeWorld(
   session: KernelSession,
   specs: readonly DeviceSpec[],
   signal?: AbortSignal,
+  /** Spares no spec names now but a device last ran on (its applied state): what do they hold? */
+  previousSpares: readonly string[] = [],
 ): Promise<ObservedWorld> {
   const paths = [...new Set(specs.flatMap((spec) => [spec.mainDevice, spec.spareDevice]))];
   const [observation, infos] = await Promise.all([
@@ -27,19 +30,13 @@ export async function observeWorld(
     Promise.all(paths.map((path) => session.inspectBlockDevice(path, signal))),
   ]);
   const blockDevices = new Map(paths.map((path, index) => [path, infos[index]] as const));
-  const spares = [
-    ...new Set(
-      specs
-        .filter((spec) => {
-          const spare = blockDevices.get(spec.spareDevice);
-          const device = observation.devices.find((candidate) => candidate.name === spec.name);
-          const liveSpare =
-            device?.owned && device.hasLiveTable ? device.remap?.table.spareDevice : undefined;
-          return spare !== undefined && spare.majorMinor !== liveSpare;
-        })
-        .map((spec) => spec.spareDevice),
-    ),
-  ];
+  const notLive = specs.filter((spec) => {
+    const spare = blockDevices.get(spec.spareDevice);
+    const device = observation.devices.find((candidate) => candidate.name === spec.name);
+    const liveSpare = device?.owned && device.hasLiveTable ? device.remap?.table.spareDevice : undefined;
+    return spare !== undefined && spare.majorMinor !== liveSpare;
+  });
+  const spares = [...new Set([...notLive.map((spec) => spec.spareDevice), ...previousSpares])];
   const metadata = await Promise.all(spares.map((path) => session.readSpareMetadata(path, signal)));
   const spareMetadata = new Map(spares.map((path, index) => [path, metadata[index]!] as const));
   return { observation, blockDevices, spareMetadata };

@@ -149,7 +149,16 @@ export interface SpareSuperblock {
  */
 export type SpareMetadata =
   | { state: 'blank' }
-  | { state: 'formatted'; superblock: SpareSuperblock }
+  | {
+      state: 'formatted';
+      superblock: SpareSuperblock;
+      /**
+       * Remaps its table holds, as the module would load them (a lower bound
+       * when the table is longer than the reconciler reads); undefined when
+       * the table could not be read.
+       */
+      remapCount?: number;
+    }
   | { state: 'unknown'; reason: string };
 
 /** A failure of one kernel operation, attributed to one device where it can be. */

@@ -6,7 +6,8 @@
  * (load_sb() and check_identity() in kmod/dm-remap-metadata.c). Because they
  * are real bytes, `readSpareMetadata` parses them with the same code that
  * reads a real spare, and a test can damage or pre-format one byte by byte.
- * Only the superblock is modelled; the table area and slots are not.
+ * Of the table area only the number of remaps is kept (what the module's
+ * loader would count); the slots are not modelled.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -59,6 +60,18 @@ export type Refuse = (message: string, code?: string) => KernelError;
 export class SimulatedSpares {
   /** Header bytes per spare disk ("M:m"); a disk not listed is all zero. */
   private readonly headers = new Map<string, Uint8Array>();
+  /** Remaps recorded in each formatted spare's table. */
+  private readonly remaps = new Map<string, number>();
+
+  /** Remaps the table of `majorMinor` holds. */
+  remapCount(majorMinor: string): number {
+    return this.remaps.get(majorMinor) ?? 0;
+  }
+
+  /** The module appended `count` remaps to the table of `majorMinor`. */
+  addRemaps(majorMinor: string, count: number): void {
+    this.remaps.set(majorMinor, this.remapCount(majorMinor) + count);
+  }
 
   /** A copy of the first HEADER_BYTES of `majorMinor`. */
   header(majorMinor: string): Uint8Array {
@@ -76,7 +89,10 @@ export class SimulatedSpares {
   }
 
   metadata(majorMinor: string): SpareMetadata {
-    return parseSpareHeader(this.header(majorMinor));
+    const metadata = parseSpareHeader(this.header(majorMinor));
+    return metadata.state === 'formatted'
+      ? { ...metadata, remapCount: this.remapCount(majorMinor) }
+      : metadata;
   }
 
   /** The constructor's checks of a spare against a table, in the module's order. */
@@ -102,6 +118,7 @@ export class SimulatedSpares {
   /** preresume: a blank spare is formatted for the table going live; anything else is left as it is. */
   formatIfBlank(majorMinor: string, remap: RemapTable, spareSectors: number): void {
     if (this.metadata(majorMinor).state !== 'blank') return;
+    this.remaps.delete(majorMinor);
     this.headers.set(
       majorMinor,
       formattedHeader({

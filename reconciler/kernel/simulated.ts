@@ -212,7 +212,10 @@ export class SimulatedKernel implements KernelAdapter {
 
   /** Record blocks the target remapped (spare_used and remapped grow together). */
   injectRemappedBlocks(name: string, count: number): void {
-    const status = this.mustExist('injectRemappedBlocks', name).remapStatus;
+    const device = this.mustExist('injectRemappedBlocks', name);
+    const spare = device.live?.[0]?.targetType === TARGET_NAME ? this.liveSpareOf(device) : undefined;
+    if (spare !== undefined) this.spares.addRemaps(spare, count);
+    const status = device.remapStatus;
     status.remappedBlocks += count;
     status.spareBlocksUsed += count;
     status.metadataSequence += 1;
@@ -346,7 +349,17 @@ export class SimulatedKernel implements KernelAdapter {
       );
     if (live[0]?.targetType !== TARGET_NAME) throw refuse();
     if (this.messageHandler) return this.messageHandler(name, args);
-    // Without a test handler, answer what the module answers without touching data.
+    // Without a test handler, answer what the module answers: a proactive remap of blocks not yet
+    // remapped (modelled as counts only: data and overlaps are not), clear_stats, EINVAL for the rest.
+    const numbers = args.slice(1);
+    if (
+      args[0]?.toLowerCase() === 'remap' &&
+      [1, 2].includes(numbers.length) &&
+      numbers.every((n) => /^\d+$/.test(n))
+    ) {
+      this.injectRemappedBlocks(name, Number(numbers[1] ?? 1));
+      return '';
+    }
     if (args.length === 1 && args[0]?.toLowerCase() === 'clear_stats') {
       Object.assign(device.remapStatus, { readErrors: 0, writeErrors: 0, remapFailures: 0 });
       if (device.remapStatus.health === 'metadata_error') device.remapStatus.health = 'ok';
@@ -416,8 +429,13 @@ export class SimulatedKernel implements KernelAdapter {
       device.live = device.inactive;
       delete device.inactive;
       this.formatSpare(device.live);
-      if (!hadRemap) device.remapStatus = this.freshRemapStatus(device.live);
-      else device.remapStatus.spareBlocksTotal = this.freshRemapStatus(device.live).spareBlocksTotal;
+      if (!hadRemap) {
+        // The module loads the spare's table: the remaps it holds are the device's from the start.
+        device.remapStatus = this.freshRemapStatus(device.live);
+        const spare = this.liveSpareOf(device);
+        const loaded = spare === undefined ? 0 : this.spares.remapCount(spare);
+        Object.assign(device.remapStatus, { remappedBlocks: loaded, spareBlocksUsed: loaded });
+      } else device.remapStatus.spareBlocksTotal = this.freshRemapStatus(device.live).spareBlocksTotal;
       device.suspended = false;
       return;
     }
@@ -448,6 +466,13 @@ export class SimulatedKernel implements KernelAdapter {
         this.spares.check(spare, remap, this.resolve(spare)?.sizeSectors ?? 0, refuse);
       },
     );
+  }
+
+  /** The spare of a live remap table, keyed as the spares are (the table's major:minor). */
+  private liveSpareOf(device: SimDevice): string | undefined {
+    const line =
+      device.live?.length === 1 && device.live[0]?.targetType === TARGET_NAME ? device.live[0] : undefined;
+    return line ? parseRemapTable(line).spareDevice : undefined;
   }
 
   /** The module formats a blank spare when its first table goes live (preresume). */

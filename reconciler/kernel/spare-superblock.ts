@@ -133,27 +133,141 @@ export function parseSpareHeader(header: Uint8Array): SpareMetadata {
  */
 export async function readSpareMetadata(path: string, signal?: AbortSignal): Promise<SpareMetadata> {
   if (signal?.aborted) throw abortedError('readSpareMetadata', path);
-  let header: Uint8Array;
+  let handle;
   try {
-    header = await readHeader(path);
+    handle = await open(path, 'r');
   } catch (error) {
     return { state: 'unknown', reason: `cannot read ${path}: ${(error as Error).message}` };
   }
-  return parseSpareHeader(header);
-}
-
-async function readHeader(path: string): Promise<Uint8Array> {
-  const handle = await open(path, 'r');
   try {
-    const buffer = Buffer.alloc(HEADER_BYTES);
-    let filled = 0;
-    while (filled < HEADER_BYTES) {
-      const { bytesRead } = await handle.read(buffer, filled, HEADER_BYTES - filled, filled);
-      if (bytesRead === 0) break; // a device shorter than the header: the missing copy counts as unreadable
-      filled += bytesRead;
+    const readAt = (offset: number, length: number) => readFully(handle, offset, length);
+    let header: Uint8Array;
+    try {
+      header = await readAt(0, HEADER_BYTES);
+    } catch (error) {
+      return { state: 'unknown', reason: `cannot read ${path}: ${(error as Error).message}` };
     }
-    return buffer.subarray(0, filled);
+    const metadata = parseSpareHeader(header);
+    if (metadata.state !== 'formatted') return metadata;
+    const layout = tableLayout(header, metadata.superblock);
+    if (!layout) return metadata;
+    try {
+      return { ...metadata, remapCount: await countRemaps(layout, readAt) };
+    } catch {
+      return metadata; // the table could not be read: the count is unknown, the superblock still stands
+    }
   } finally {
     await handle.close();
   }
+}
+
+/** Up to `length` bytes at `offset`; fewer at the end of the device. */
+async function readFully(
+  handle: Awaited<ReturnType<typeof open>>,
+  offset: number,
+  length: number,
+): Promise<Uint8Array> {
+  const buffer = Buffer.alloc(length);
+  let filled = 0;
+  while (filled < length) {
+    const { bytesRead } = await handle.read(buffer, filled, length - filled, offset + filled);
+    if (bytesRead === 0) break; // a device shorter than asked: what is missing counts as unreadable
+    filled += bytesRead;
+  }
+  return buffer.subarray(0, filled);
+}
+
+/** Entries per table sector (REMAP_ENTRIES_PER_SECTOR), and a table sector's magic "RMPT". */
+export const ENTRIES_PER_TABLE_SECTOR = 60;
+export const TABLE_MAGIC = 0x54504d52;
+/** How much of a table is read to count remaps: 4,096 sectors (245,760 remaps); a longer table counts as at least that. */
+export const MAX_TABLE_SECTORS_READ = 4_096;
+const TABLE_READ_CHUNK_SECTORS = 64;
+
+export interface TableLayout {
+  formatId: bigint;
+  tableSectors: number;
+  /** First sector of each table copy. */
+  tableA: number;
+  tableB: number;
+}
+
+/** Where the tables are, from the superblock copy the module would adopt (the one with the chosen sequence). */
+export function tableLayout(header: Uint8Array, chosen: SpareSuperblock): TableLayout | undefined {
+  for (const offset of SUPERBLOCK_OFFSETS) {
+    if (header.length < offset + SECTOR_BYTES) continue;
+    const sector = header.subarray(offset, offset + SECTOR_BYTES);
+    const verdict = parseSuperblockCopy(sector);
+    if (verdict.kind !== 'valid' || verdict.superblock.sequence !== chosen.sequence) continue;
+    const view = new DataView(sector.buffer, sector.byteOffset, SECTOR_BYTES);
+    return {
+      formatId: view.getBigUint64(32, true),
+      tableSectors: Number(view.getBigUint64(40, true)),
+      tableA: Number(view.getBigUint64(48, true)),
+      tableB: Number(view.getBigUint64(56, true)),
+    };
+  }
+  return undefined;
+}
+
+type TableSectorVerdict = { kind: 'empty' } | { kind: 'bad' } | { kind: 'valid'; seq: bigint; count: number };
+
+/** One table sector as the module's check_table() sees it; a sector of an earlier format counts as empty. */
+export function parseTableSector(
+  sector: Uint8Array | undefined,
+  layout: TableLayout,
+  index: number,
+): TableSectorVerdict {
+  if (sector === undefined || sector.length < SECTOR_BYTES) return { kind: 'bad' };
+  if (sector.every((byte) => byte === 0)) return { kind: 'empty' };
+  const view = new DataView(sector.buffer, sector.byteOffset, SECTOR_BYTES);
+  if (view.getUint32(0, true) !== TABLE_MAGIC || view.getUint32(4, true) !== sectorCrc(sector)) {
+    return { kind: 'bad' };
+  }
+  if (view.getBigUint64(8, true) !== layout.formatId) return { kind: 'empty' };
+  const count = view.getUint32(28, true);
+  if (view.getUint32(24, true) !== index || count > ENTRIES_PER_TABLE_SECTOR) return { kind: 'bad' };
+  return { kind: 'valid', seq: view.getBigUint64(16, true), count };
+}
+
+/**
+ * The number of remaps in the table, as the module's loader counts them:
+ * sector by sector, the newer valid copy of each, ending at the first sector
+ * that is not full (or has no valid copy).
+ */
+export async function countRemaps(
+  layout: TableLayout,
+  readAt: (offset: number, length: number) => Promise<Uint8Array>,
+): Promise<number> {
+  const limit = Math.min(layout.tableSectors, MAX_TABLE_SECTORS_READ);
+  let remaps = 0;
+  for (let first = 0; first < limit; first += TABLE_READ_CHUNK_SECTORS) {
+    const sectors = Math.min(TABLE_READ_CHUNK_SECTORS, limit - first);
+    const [a, b] = await Promise.all(
+      [layout.tableA, layout.tableB].map((start) =>
+        readAt((start + first) * SECTOR_BYTES, sectors * SECTOR_BYTES),
+      ),
+    );
+    for (let i = 0; i < sectors; i += 1) {
+      const index = first + i;
+      const slice = (copy: Uint8Array | undefined) =>
+        copy && copy.length >= (i + 1) * SECTOR_BYTES
+          ? copy.subarray(i * SECTOR_BYTES, (i + 1) * SECTOR_BYTES)
+          : undefined;
+      const va = parseTableSector(slice(a), layout, index);
+      const vb = parseTableSector(slice(b), layout, index);
+      const valid = [va, vb].filter(
+        (v): v is Extract<TableSectorVerdict, { kind: 'valid' }> => v.kind === 'valid',
+      );
+      if (valid.length === 0) {
+        if (va.kind === 'empty' && vb.kind === 'empty') return remaps;
+        // Unreadable or damaged in both copies: how many remaps follow is unknown.
+        throw new Error(`table sector ${index} has no valid copy`);
+      }
+      const newest = valid.reduce((x, y) => (y.seq > x.seq ? y : x));
+      remaps += newest.count;
+      if (newest.count < ENTRIES_PER_TABLE_SECTOR) return remaps;
+    }
+  }
+  return remaps;
 }

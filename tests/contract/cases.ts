@@ -575,6 +575,36 @@ export const contractCases: ContractCase[] = [
     },
   },
   {
+    name: 'readSpareMetadata counts the remaps the table holds, across table sectors, once the device is gone',
+    needsRemap: true,
+    async run(fixture) {
+      const { main, spare } = await backing(fixture);
+      const name = fixture.uniqueName('count');
+      await fixture.kernel.create({
+        name,
+        uuid: owned(name),
+        table: remapTable(main, spare, 'contract-disk.2'),
+      });
+      // 70 blocks: more than the 60 entries of one table sector.
+      await fixture.kernel.message(name, ['remap', '3', '70']);
+      assert.equal((await mustFind(fixture, name)).remap?.status.remappedBlocks, 70);
+      await fixture.kernel.remove(name);
+      const metadata = await fixture.kernel.readSpareMetadata(spare.path);
+      assert.ok(
+        metadata.state === 'formatted',
+        `spare should read as formatted: ${JSON.stringify(metadata)}`,
+      );
+      assert.equal(metadata.remapCount, 70);
+      // The module loads them back: the spare, not the reconciler, is where remaps live.
+      await fixture.kernel.create({
+        name,
+        uuid: owned(name),
+        table: remapTable(main, spare, 'contract-disk.2'),
+      });
+      assert.equal((await mustFind(fixture, name)).remap?.status.remappedBlocks, 70);
+    },
+  },
+  {
     name: 'a spare formatted with a main_id refuses a table with another main_id, or with none (EINVAL)',
     needsRemap: true,
     async run(fixture) {

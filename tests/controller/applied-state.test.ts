@@ -54,6 +54,24 @@ test('removed out of band, then a new spare: a restarted reconciler refuses to c
   t.deepEqual((await kernel.observe()).devices, []);
 });
 
+test('remapped after the last pass, then removed out of band: the old spare is read and the new one refused', async (t) => {
+  const kernel = newKernel(['a']);
+  kernel.addBlockDevice(NEW_SPARE, 8_192);
+  const specs = new MemorySpecs();
+  const stateStore = new MemoryStateStore();
+  specs.set('a');
+  // Only apply ever ran: the record says 0 remaps.
+  await converge(newController(kernel, specs, { stateStore }));
+  await kernel.message('a', ['remap', '17']);
+  await kernel.remove('a');
+  t.like((await stateStore.loadAll()).get('a'), { record: { remappedBlocks: 0 } });
+  specs.set('a', { spareDevice: NEW_SPARE });
+  const { reports } = await converge(newController(kernel, specs, { stateStore }));
+  t.like(reports[0], { state: 'failed.refused' });
+  t.regex(reports[0]?.operation?.reason ?? '', /holds 1 remapped blocks \(read from its metadata now\)/);
+  t.deepEqual((await kernel.observe()).devices, []);
+});
+
 test('removed by state: absent, then a new spare: refused; the old spare brings it back', async (t) => {
   const { kernel, specs, stateStore } = await remappedThenDown(async (kernel, specs, stateStore) => {
     specs.set('a', { state: 'absent' });

@@ -12,6 +12,14 @@ import { FakeObservation } from './builders.js';
 
 const kinds = (operations: Operation[]) => operations.map((operation) => operation.kind);
 const NEW_SPARE = '/dev/disk/by-id/new-spare';
+const SUPERBLOCK = {
+  version: 1,
+  blockSectors: 8,
+  mainSectors: 2_097_152,
+  spareSectors: 262_144,
+  sequence: 1,
+  mainId: '',
+};
 
 /** Device a is down (not in the kernel); its spec now names NEW_SPARE, a blank disk. */
 function downWithNewSpare(world: FakeObservation): PlanInput {
@@ -35,6 +43,32 @@ test('pending blocks on the old spare also refuse a new spare', (t) => {
 test('a record whose status was unreadable counts as holding data', (t) => {
   const input = downWithNewSpare(new FakeObservation().spec('a').appliedRecord('a', { statusUnknown: true }));
   t.like(planDevice('a', input).operations[0], { kind: 'refuse', code: 'wouldStrandData' });
+});
+
+test('remaps made after the last pass count: the old spare is read, not only the record', (t) => {
+  const world = new FakeObservation()
+    .spec('a')
+    .appliedRecord('a', { spare: { path: '/dev/disk/by-id/a-spare', majorMinor: '8:1', formatId: 'f1' } })
+    .spare('/dev/disk/by-id/a-spare', {
+      state: 'formatted',
+      superblock: { ...SUPERBLOCK, formatId: 'f1' },
+      remapCount: 3,
+    });
+  const [operation] = planDevice('a', downWithNewSpare(world)).operations;
+  t.like(operation, { kind: 'refuse', code: 'wouldStrandData' });
+  t.regex(operation?.reason ?? '', /holds 3 remapped blocks \(read from its metadata now\)/);
+});
+
+test('remaps on a later format of the old spare are not its remaps', (t) => {
+  const world = new FakeObservation()
+    .spec('a')
+    .appliedRecord('a', { spare: { path: '/dev/disk/by-id/a-spare', majorMinor: '8:1', formatId: 'f1' } })
+    .spare('/dev/disk/by-id/a-spare', {
+      state: 'formatted',
+      superblock: { ...SUPERBLOCK, formatId: 'f2' },
+      remapCount: 3,
+    });
+  t.deepEqual(kinds(planDevice('a', downWithNewSpare(world)).operations), ['create']);
 });
 
 test('a new spare goes ahead when the old one held nothing', (t) => {

@@ -12,12 +12,18 @@ import test from 'ava';
 import fc from 'fast-check';
 
 import {
+  countRemaps,
   crc32Le,
   HEADER_BYTES,
   parseSpareHeader,
   readSpareMetadata,
+  SECTOR_BYTES,
   sectorCrc,
+  SUPERBLOCK_MAGIC,
+  TABLE_MAGIC,
+  tableLayout,
 } from '../../reconciler/kernel/spare-superblock.js';
+import type { TableLayout } from '../../reconciler/kernel/spare-superblock.js';
 import { encodeSuperblock } from '../../reconciler/kernel/simulated-spare.js';
 import type { SpareMetadata } from '../../reconciler/kernel/adapter.js';
 
@@ -140,4 +146,78 @@ test('readSpareMetadata reads a file or device, and reports one it cannot open',
     /^cannot read .*missing: ENOENT/,
   );
   await t.throwsAsync(readSpareMetadata(file, AbortSignal.abort()));
+});
+
+// ---- the table: how many remaps a spare holds, read as the module's loader reads it
+
+const LAYOUT: TableLayout = { formatId: 0x1234n, tableSectors: 200, tableA: 16, tableB: 216 };
+
+function tableSector(index: number, count: number, seq: number, formatId = LAYOUT.formatId): Uint8Array {
+  const sector = new Uint8Array(SECTOR_BYTES);
+  const view = new DataView(sector.buffer);
+  view.setUint32(0, TABLE_MAGIC, true);
+  view.setBigUint64(8, formatId, true);
+  view.setBigUint64(16, BigInt(seq), true);
+  view.setUint32(24, index, true);
+  view.setUint32(28, count, true);
+  view.setUint32(4, sectorCrc(sector), true);
+  return sector;
+}
+
+/** A spare image holding the given sectors of copy A and copy B. */
+function spareImage(a: Uint8Array[], b: Uint8Array[]) {
+  const image = new Uint8Array((LAYOUT.tableB + LAYOUT.tableSectors) * SECTOR_BYTES);
+  a.forEach((sector, index) => image.set(sector, (LAYOUT.tableA + index) * SECTOR_BYTES));
+  b.forEach((sector, index) => image.set(sector, (LAYOUT.tableB + index) * SECTOR_BYTES));
+  return (offset: number, length: number) => Promise.resolve(image.slice(offset, offset + length));
+}
+
+test('a table ending in its first sector counts that sector', async (t) => {
+  t.is(await countRemaps(LAYOUT, spareImage([tableSector(0, 3, 5)], [tableSector(0, 3, 5)])), 3);
+});
+
+test('an empty table counts none', async (t) => {
+  t.is(await countRemaps(LAYOUT, spareImage([], [])), 0);
+});
+
+test('full sectors are followed to the first one that is not full', async (t) => {
+  const a = [tableSector(0, 60, 2), tableSector(1, 60, 3), tableSector(2, 7, 4)];
+  t.is(await countRemaps(LAYOUT, spareImage(a, a)), 127);
+});
+
+test('the newer valid copy wins, and a damaged copy is read from the other', async (t) => {
+  const damaged = tableSector(0, 9, 9);
+  damaged[40] = 0xff; // the CRC no longer holds
+  t.is(await countRemaps(LAYOUT, spareImage([tableSector(0, 4, 8)], [tableSector(0, 5, 9)])), 5);
+  t.is(await countRemaps(LAYOUT, spareImage([damaged], [tableSector(0, 2, 3)])), 2);
+});
+
+test('a table sector damaged in both copies leaves the count unknown', async (t) => {
+  const damaged = tableSector(0, 9, 9);
+  damaged[40] = 0xff;
+  await t.throwsAsync(countRemaps(LAYOUT, spareImage([damaged], [damaged])), { message: /no valid copy/ });
+});
+
+test('sectors of an earlier format of the spare count as empty', async (t) => {
+  const old = tableSector(0, 40, 50, 0x9999n);
+  t.is(await countRemaps(LAYOUT, spareImage([old], [old])), 0);
+});
+
+test('the table copies are found through the superblock the module would adopt', (t) => {
+  const header = new Uint8Array(HEADER_BYTES);
+  const sb = new Uint8Array(SECTOR_BYTES);
+  const view = new DataView(sb.buffer);
+  view.setUint32(0, SUPERBLOCK_MAGIC, true);
+  view.setUint32(8, 1, true);
+  view.setBigUint64(32, 0x1234n, true);
+  view.setBigUint64(40, 200n, true);
+  view.setBigUint64(48, 16n, true);
+  view.setBigUint64(56, 216n, true);
+  view.setBigUint64(80, 3n, true);
+  view.setUint32(4, sectorCrc(sb), true);
+  header.set(sb, 0);
+  header.set(sb, 8 * SECTOR_BYTES);
+  const metadata = parseSpareHeader(header);
+  if (metadata.state !== 'formatted') return t.fail(metadata.state);
+  t.deepEqual(tableLayout(header, metadata.superblock), LAYOUT);
 });

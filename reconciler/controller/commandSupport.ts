@@ -3,6 +3,7 @@
  * options, the logger they write to, and a controller opened on the chosen
  * kernel. Kept beside the controller so the three command modules stay thin.
  */
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Option } from 'commander';
 import type { Command } from 'commander';
@@ -14,7 +15,9 @@ import {
   resolveConfigDir,
 } from '../cli/options.js';
 import type { ConfigDirOptions, OutputOptions, PermissionOptions } from '../cli/options.js';
-import { EnvironmentError, ExitCode, UsageError } from '../cli/errors.js';
+import { EnvironmentError, ExitCode, ExitError, UsageError } from '../cli/errors.js';
+import { acquireInstanceLock, DEFAULT_LOCK_PATH, LockError } from '../host/instanceLock.js';
+import type { InstanceLock } from '../host/instanceLock.js';
 import { KernelError } from '../kernel/adapter.js';
 import { createLogger } from '../log.js';
 import type { LogFormat, Logger } from '../log.js';
@@ -103,6 +106,57 @@ export function hostError(what: string, error: KernelError): EnvironmentError {
 /** hostError for a KernelError; anything else is returned as it is (a bug, reported as such). */
 export function environmentError(what: string, error: unknown): unknown {
   return error instanceof KernelError ? hostError(what, error) : error;
+}
+
+/**
+ * The single-instance lock guards one state dir's view of the kernel:
+ * /run/dm-remap/lock for the default state dir (the host's reconciler), else
+ * `lock` inside the state dir given (a test, a simulated kernel, a second
+ * installation: its own world, which does not wait for the host's).
+ */
+export function resolveLockPath(options: ReconcileOptions, env: NodeJS.ProcessEnv): string {
+  const stateDir = resolveStateDir(options, env);
+  return stateDir === DEFAULT_STATE_DIR ? DEFAULT_LOCK_PATH : join(stateDir, 'lock');
+}
+
+/**
+ * Takes the single-instance lock for a verb that changes the kernel (`apply`,
+ * `run`), waiting up to `timeoutMs` (undefined: as long as it takes) for
+ * another holder, and saying once on `wait` whom it waits for. A lock still
+ * held at the end exits 75 (try again); one that cannot be taken at all is
+ * an EnvironmentError (77 without the rights to /run, else 69).
+ */
+export async function acquireActingLock(
+  options: ReconcileOptions,
+  io: CliIo,
+  settings: { holder: string; timeoutMs?: number; wait: (message: string) => void },
+): Promise<InstanceLock> {
+  const path = resolveLockPath(options, io.env);
+  try {
+    return await acquireInstanceLock(path, {
+      holder: settings.holder,
+      timeoutMs: settings.timeoutMs,
+      env: io.env,
+      onWait: (holder) =>
+        settings.wait(
+          `waiting for ${path}, held by ${holder} (one dm-remap acts on device-mapper at a time)`,
+        ),
+    });
+  } catch (cause) {
+    if (!(cause instanceof LockError)) throw cause;
+    if (cause.reason === 'busy') {
+      io.stderr(
+        `dm-remap: gave up waiting: ${cause.message} (the daemon converges the specs itself: ` +
+          'systemctl reload dm-remap)\n',
+      );
+      throw new ExitError(ExitCode.unfinished);
+    }
+    const denied = cause.code === 'EACCES' || cause.code === 'EPERM' || cause.code === 'EROFS';
+    throw new EnvironmentError(
+      denied ? `${cause.message} (run as root)` : cause.message,
+      denied ? ExitCode.noPermission : ExitCode.unavailable,
+    );
+  }
 }
 
 /** A duration option, or a UsageError naming the flag. */

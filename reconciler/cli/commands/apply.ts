@@ -14,6 +14,7 @@ import { KernelError } from '../../kernel/adapter.js';
 import { isError } from '../../spec/index.js';
 import { printDiagnostics } from '../output.js';
 import {
+  acquireActingLock,
   addAcceptDataLossOption,
   addReconcileOptions,
   durationOption,
@@ -42,7 +43,18 @@ export async function applyCommand(options: ApplyOptions, io: CliIo): Promise<vo
     throw new UsageError(`--retries: "${options.retries}" is not a whole number`);
   }
   const logger = loggerFor((text) => io.stderr(text), options.logFormat, process.stderr.isTTY === true);
-  const opened = await openController(options, io, { logger, backoff: APPLY_BACKOFF, retryLimit });
+  // Never beside another apply or the daemon: wait up to --timeout for them.
+  const lock = await acquireActingLock(options, io, {
+    holder: 'apply',
+    timeoutMs,
+    wait: (message) => logger.info(message, { operation: 'lock' }),
+  });
+  const opened = await openController(options, io, { logger, backoff: APPLY_BACKOFF, retryLimit }).catch(
+    async (cause: unknown) => {
+      await lock.release();
+      throw cause;
+    },
+  );
   const { controller } = opened;
   try {
     const { reports, timedOut } = await controller.converge(timeoutMs);
@@ -75,6 +87,7 @@ export async function applyCommand(options: ApplyOptions, io: CliIo): Promise<vo
   } finally {
     await controller.stop(STOP_GRACE_MS);
     await opened.close();
+    await lock.release();
   }
 }
 

@@ -11,6 +11,7 @@ import type { CliCommand } from '../command.js';
 import type { CliIo } from '../io.js';
 import { classifyEntryName } from '../../spec/index.js';
 import {
+  acquireActingLock,
   addReconcileOptions,
   durationOption,
   loggerFor,
@@ -20,6 +21,7 @@ import type { ReconcileOptions } from '../../controller/commandSupport.js';
 import { Daemon } from '../../controller/daemon.js';
 import { pauseHookFromEnv } from '../../controller/pauseHook.js';
 import { DAEMON_BACKOFF } from '../../device/backoff.js';
+import { systemdNotifier } from '../../host/systemdNotify.js';
 
 export interface RunOptions extends ReconcileOptions {
   resyncInterval: string;
@@ -28,14 +30,28 @@ export interface RunOptions extends ReconcileOptions {
 const WATCH_DEBOUNCE_MS = 300;
 /** How long SIGTERM waits for in-flight operations; below systemd's default TimeoutStopSec of 90 s. */
 const STOP_GRACE_MS = 60_000;
+/**
+ * READY=1 (systemd Type=notify) is sent when the first pass has settled every
+ * device, or after this long if one is still busy: below systemd's default
+ * TimeoutStartSec of 90 s, so a slow device never gets the daemon killed.
+ */
+const READY_WAIT_MS = 60_000;
 
 export async function runCommand(options: RunOptions, io: CliIo): Promise<void> {
   const resyncIntervalMs = durationOption('--resync-interval', options.resyncInterval);
   const logger = loggerFor((text) => io.stdout(text), options.logFormat, process.stdout.isTTY === true);
+  // Held for the daemon's whole life: an apply run beside it waits (and gives up after its --timeout).
+  const lock = await acquireActingLock(options, io, {
+    holder: 'run',
+    wait: (message) => logger.info(message, { operation: 'lock' }),
+  });
   const opened = await openController(options, io, {
     logger,
     backoff: DAEMON_BACKOFF,
     afterStep: pauseHookFromEnv(io.env),
+  }).catch(async (cause: unknown) => {
+    await lock.release();
+    throw cause;
   });
   const daemon = new Daemon(opened.controller, {
     configDir: opened.configDir,
@@ -55,12 +71,20 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<void> 
       operation: 'start',
     });
     await daemon.start();
+    const notifier = systemdNotifier(io.env);
+    if (notifier) {
+      const settled = await opened.controller.waitUntil((report) => report.settled, READY_WAIT_MS);
+      const status = settled ? 'first pass done' : 'first pass still busy';
+      await notifier.notify({ READY: '1', STATUS: `${status}; watching ${opened.configDir}` });
+    }
     const signal = await stopped;
+    await notifier?.notify({ STOPPING: '1', STATUS: `${signal}: finishing in-flight operations` });
     logger.info(`${signal}: finishing in-flight operations`, { operation: 'shutdown' });
     await daemon.stop(STOP_GRACE_MS);
   } finally {
     process.off('SIGHUP', reload);
     await opened.close();
+    await lock.release();
   }
 }
 

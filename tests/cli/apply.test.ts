@@ -143,3 +143,20 @@ test('after two disks trade names, apply refuses the spare of one for the other 
   const after = await world.kernel();
   t.is(after.blockDevices.find((device) => device.path.endsWith('a-spare'))?.header, spareBefore);
 });
+
+test('--timeout passing while an operation is still running: exit 75 (unfinished), not 1', async (t) => {
+  const world = await CliWorld.create(t, ['a']);
+  await world.writeSpec('a');
+  await world.writeKernel({ ...(await world.kernel()), faults: [{ operation: 'create', hang: true }] });
+  const run = await world.cli('apply', ...world.kernelArgs, '--timeout', '300ms');
+  t.is(run.status, 75, run.stdout + run.stderr);
+  t.regex(run.stderr, /error: gave up waiting after 300ms/);
+});
+
+test('--timeout passing with a device waiting for its disk: exit 1, a retry would not help', async (t) => {
+  const world = await CliWorld.create(t, ['a']);
+  await world.writeSpec('ghost');
+  const run = await world.cli('apply', ...world.kernelArgs, '--timeout', '1s');
+  t.is(run.status, 1, run.stdout + run.stderr);
+  t.regex(run.stdout, /^FAIL ghost: waitingForDevices/m);
+});

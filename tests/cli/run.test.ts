@@ -152,3 +152,15 @@ test("SIGHUP runs a pass: a device changed behind the daemon's back is repaired 
   daemon.signal('SIGTERM');
   t.is(await daemon.exited, 0);
 });
+
+test('SIGTERM while an operation hangs: run gives up after --stop-timeout and exits 75', async (t) => {
+  const world = await CliWorld.create(t, ['a']);
+  await world.writeSpec('a');
+  // The create never answers (until the simulator's 5 s hang timeout): it is in flight at SIGTERM.
+  await world.writeKernel({ ...(await world.kernel()), faults: [{ operation: 'create', hang: true }] });
+  const daemon = startDaemon(t, world, ['--stop-timeout', '200ms']);
+  await daemon.waitFor((line) => line.device === 'a' && line.state === 'creating');
+  daemon.signal('SIGTERM');
+  t.is(await daemon.exited, 75);
+  t.true(daemon.lines.some((line) => line.message === 'stopped with operations still in flight'));
+});

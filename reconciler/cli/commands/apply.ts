@@ -3,7 +3,8 @@
  * Devices run concurrently; one that fails is retried with backoff up to
  * --retries times within --timeout while the others carry on. Exit status 0
  * only when every device reached what its spec declares (or was deliberately
- * left alone: held, paused, orphaned); otherwise see ExitCode.
+ * left alone: held, paused, orphaned); 1 when one rests unconverged; 75 when
+ * --timeout passed with one still at work; 69/74/77 for the host or config.
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
@@ -81,9 +82,16 @@ export async function applyCommand(options: ApplyOptions, io: CliIo): Promise<vo
     if (refusal) throw new ExitError(exitCodeOfDiagnostics(diagnostics));
     const environment = hostFailureOf(reports);
     if (environment) throw environment;
-    if (timedOut || failed.length > 0 || diagnostics.some(isError)) {
+    // A device still at work when --timeout passed (an operation running, a retry due) may yet
+    // converge: 75, try again. One that rests unconverged (refused, waiting for a disk, out of
+    // retries) will not: 1, which outweighs 75.
+    const stillWorking = (report: DeviceReport) =>
+      !report.settled || (report.state === 'failed.backingOff' && report.failures <= retryLimit);
+    if (diagnostics.some(isError) || failed.some((report) => !stillWorking(report))) {
       throw new ExitError(ExitCode.notConverged);
     }
+    if (timedOut) throw new ExitError(ExitCode.unfinished);
+    if (failed.length > 0) throw new ExitError(ExitCode.notConverged);
   } finally {
     await controller.stop(STOP_GRACE_MS);
     await opened.close();
@@ -130,7 +138,8 @@ export const command: CliCommand = {
       .description(
         'Create, reload, resume or remove devices until the kernel matches the specs, then print one line per ' +
           'device. Exit status 0 only when every device converged (held, paused and orphaned devices count: ' +
-          'they are left alone on purpose).',
+          'they are left alone on purpose); 1 when a device rests unconverged (failed, refused, waiting for a ' +
+          'disk, blocked); 75 when --timeout passed with a device still at work.',
       );
     addAcceptDataLossOption(addReconcileOptions(verb, { output: true }))
       .addOption(new Option('--timeout <duration>', 'give up after this long').default('5m'))

@@ -2,13 +2,15 @@
  * `dm-remap run`: the daemon. Converges at start, then on every change of the
  * config dir, every --resync-interval (drift repair) and on SIGHUP. SIGTERM
  * and SIGINT stop it gracefully: in-flight operations finish, so no device is
- * left suspended. Logs go to stdout as JSON lines (journald) unless on a
- * terminal or --log-format says otherwise.
+ * left suspended; if some are still running after --stop-timeout it exits 75
+ * (EX_TEMPFAIL) rather than 0. Logs go to stdout as JSON lines (journald)
+ * unless on a terminal or --log-format says otherwise.
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { CliCommand } from '../command.js';
 import type { CliIo } from '../io.js';
+import { ExitCode, ExitError } from '../errors.js';
 import { classifyEntryName } from '../../spec/index.js';
 import {
   acquireActingLock,
@@ -25,11 +27,10 @@ import { systemdNotifier } from '../../host/systemdNotify.js';
 
 export interface RunOptions extends ReconcileOptions {
   resyncInterval: string;
+  stopTimeout: string;
 }
 
 const WATCH_DEBOUNCE_MS = 300;
-/** How long SIGTERM waits for in-flight operations; below systemd's default TimeoutStopSec of 90 s. */
-const STOP_GRACE_MS = 60_000;
 /**
  * READY=1 (systemd Type=notify) is sent when the first pass has settled every
  * device, or after this long if one is still busy: below systemd's default
@@ -39,6 +40,7 @@ const READY_WAIT_MS = 60_000;
 
 export async function runCommand(options: RunOptions, io: CliIo): Promise<void> {
   const resyncIntervalMs = durationOption('--resync-interval', options.resyncInterval);
+  const stopTimeoutMs = durationOption('--stop-timeout', options.stopTimeout);
   const logger = loggerFor((text) => io.stdout(text), options.logFormat, process.stdout.isTTY === true);
   // Held for the daemon's whole life: an apply run beside it waits (and gives up after its --timeout).
   const lock = await acquireActingLock(options, io, {
@@ -80,7 +82,8 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<void> 
     const signal = await stopped;
     await notifier?.notify({ STOPPING: '1', STATUS: `${signal}: finishing in-flight operations` });
     logger.info(`${signal}: finishing in-flight operations`, { operation: 'shutdown' });
-    await daemon.stop(STOP_GRACE_MS);
+    // Operations still in flight after --stop-timeout: say so to systemd and scripts (75), do not claim a clean stop.
+    if (!(await daemon.stop(stopTimeoutMs))) throw new ExitError(ExitCode.unfinished);
   } finally {
     process.off('SIGHUP', reload);
     await opened.close();
@@ -94,12 +97,21 @@ export const command: CliCommand = {
       .command('run')
       .summary('run the reconciler daemon')
       .description(
-        'Keep devices converged: on start, on every change of the config dir, every --resync-interval and on SIGHUP. ' +
-          'SIGTERM/SIGINT stop it after in-flight operations finish.',
+        'Keep devices converged: a pass on start, on every change of the config dir, every --resync-interval ' +
+          '(drift repair) and on SIGHUP. SIGTERM/SIGINT stop it once in-flight operations finish (exit 0), or ' +
+          'after --stop-timeout with some still in flight (exit 75). Exits 69 or 77 at start when device-mapper ' +
+          'cannot be used. Logs JSON lines on stdout (text on a terminal).',
       );
     addReconcileOptions(verb, { output: false })
       .addOption(
         new Option('--resync-interval <duration>', 'full pass to repair drift this often').default('60s'),
+      )
+      .addOption(
+        // Below systemd's default TimeoutStopSec of 90 s, so the unit is not killed mid-operation.
+        new Option(
+          '--stop-timeout <duration>',
+          'on SIGTERM/SIGINT, how long in-flight operations may take to finish',
+        ).default('60s'),
       )
       .action((options: RunOptions) => runCommand(options, io));
   },

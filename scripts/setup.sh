@@ -20,10 +20,14 @@ STARTED=$SECONDS
 #   dwarves libelf1             pahole (6.12's module build makes BTF with it); objtool's libelf
 #   sparse                      `npm run lint:kmod` (make C=2)
 #   perl                        checkpatch.pl
+#   dpkg-dev lintian            `npm run package` (dpkg-deb) and its lintian check
+#   debootstrap                 the Debian 12 userspace the package is booted in
+#                               (tests/guest/package-boot.host.sh, scripts/vm/debian-root.sh)
 PACKAGES=(
 	qemu-system-x86 busybox-static cpio kmod xz-utils
 	dmsetup util-linux e2fsprogs
 	make gcc libc6-dev dwarves libelf1 sparse perl
+	dpkg-dev lintian debootstrap
 	ca-certificates
 )
 

@@ -2,7 +2,9 @@
 # The whole test suite, as README's test command and CI run it:
 #   1. build, lint and format check, unit tests (npm test, against the simulated kernel)
 #   2. kernel target checks: W=1 builds for every guest kernel, sparse, checkpatch --strict
-#   3. guest tests: the real kernel under qemu, the project's module, real dmsetup
+#   3. the Debian package: built, and lintian-clean (npm run package -- --check)
+#   4. guest tests: the real kernel under qemu, the project's module, real dmsetup
+#      (with the package installed and booted in a real Debian userspace)
 # Every stage runs even when an earlier one failed, so one run shows every
 # failure; the last line totals the tests as "N passed, N failed".
 set -uo pipefail
@@ -45,6 +47,9 @@ count_tests unit '[0-9]+ tests? passed' '[0-9]+ tests? failed'
 
 run_stage kmod-checks npm run --silent lint:kmod
 count_tests kmod-checks 'kmod-check: [0-9]+ passed' 'kmod-check: [0-9]+ passed, [0-9]+ failed'
+
+run_stage package npm run --silent package -- --check
+count_tests package 'package: [0-9]+ passed' 'package: [0-9]+ passed, [0-9]+ failed'
 
 run_stage guest npm run --silent test:guest
 count_tests guest 'guest: [0-9]+ passed' 'guest: [0-9]+ passed, [0-9]+ failed'

@@ -14,6 +14,7 @@ const COMMAND_MODULES: Promise<{ command: CliCommand }>[] = [
   import('./commands/plan.js'),
   import('./commands/apply.js'),
   import('./commands/run.js'),
+  import('./commands/status.js'),
 ];
 
 try {

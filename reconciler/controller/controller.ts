@@ -177,6 +177,12 @@ export class Controller {
     return plan(await this.planInput(this.loaded.devices, signal));
   }
 
+  /** The whole plan and the observation it was made from (`dm-remap status` reads the target status there). */
+  async planAndInput(signal?: AbortSignal): Promise<{ plan: Plan; input: PlanInput }> {
+    const input = await this.planInput(this.loaded.devices, signal);
+    return { plan: plan(input), input };
+  }
+
   /** Ask for a pass over every device; concurrent requests share one follow-up pass. */
   reconcileAll(): Promise<void> {
     if (this.pass) {

@@ -8,7 +8,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { SimulatedKernel } from '../kernel/simulated.js';
 import type { FaultSpec, SimulatedOperation } from '../kernel/simulated.js';
-import type { KernelObservation } from '../kernel/adapter.js';
+import type { KernelObservation, RemapStatus } from '../kernel/adapter.js';
 import { isOwnedUuid } from '../kernel/errors.js';
 import { formatTableLine } from '../kernel/table.js';
 
@@ -34,6 +34,8 @@ export interface SimDeviceState {
   openCount?: number;
   remappedBlocks?: number;
   pendingBlocks?: number;
+  /** Status fields set last, over what the counts above give (health, error counters...); kept as given. */
+  remapStatus?: Partial<RemapStatus>;
 }
 
 /** A failure armed once the state is restored (see FaultSpec); spent faults are not written back. */
@@ -78,6 +80,7 @@ export async function simulatedKernelFrom(state: SimState): Promise<SimulatedKer
     for (let opens = 0; opens < (device.openCount ?? 0); opens += 1) kernel.open(device.name);
     if (device.remappedBlocks) kernel.injectRemappedBlocks(device.name, device.remappedBlocks);
     if (device.pendingBlocks) kernel.setRemapStatus(device.name, { pendingBlocks: device.pendingBlocks });
+    if (device.remapStatus) kernel.setRemapStatus(device.name, device.remapStatus);
   }
   for (const { operation, ...fault } of state.faults ?? []) kernel.failNext(operation, fault);
   return kernel;
@@ -94,6 +97,7 @@ export function simStateOf(
   headerOf: (path: string) => Uint8Array,
 ): SimState {
   const inactiveBefore = new Map(previous.devices.map((device) => [device.name, device.inactiveTable]));
+  const statusBefore = new Map(previous.devices.map((device) => [device.name, device.remapStatus]));
   return {
     ...previous,
     blockDevices: previous.blockDevices.map(({ header: _before, ...device }) => {
@@ -118,6 +122,9 @@ export function simStateOf(
         openCount: device.openCount,
         remappedBlocks: device.remap?.status.remappedBlocks ?? 0,
         pendingBlocks: device.remap?.status.pendingBlocks ?? 0,
+        ...(device.remap && statusBefore.get(device.name)
+          ? { remapStatus: statusBefore.get(device.name) }
+          : {}),
       };
     }),
   };

@@ -220,7 +220,11 @@ function degradedFindings(status: RemapStatus, spec: DeviceSpec | undefined): Fi
   if (status.pendingBlocks > 0) {
     findings.push({
       reason: 'PendingBlocks',
-      message: `${plural(status.pendingBlocks, 'pending block')}: main could not read them and no write has replaced them`,
+      message:
+        `${plural(status.pendingBlocks, 'pending block')}: main could not read ` +
+        (status.pendingBlocks === 1
+          ? 'it and no write has replaced it'
+          : 'them and no write has replaced them'),
     });
   }
   if (lost > 0) {

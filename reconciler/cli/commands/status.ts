@@ -1,0 +1,84 @@
+/**
+ * `dm-remap status [NAME...]`: each device's lifecycle phase, its conditions
+ * (Ready, Progressing, Degraded, Failed) and its target's counters, as a
+ * table like `lvs` or as JSON. Works without a daemon: one observation of the
+ * kernel, the specs and the applied state, read only (no lock is taken, so it
+ * never waits for an apply or the daemon). Exit status: 0 when every device
+ * shown is Ready and neither Degraded nor Failed; 1 otherwise, or when a NAME
+ * is unknown; 74 or 77 the config cannot be acted on; 69 or 77 device-mapper
+ * cannot be observed.
+ */
+import type { Command } from 'commander';
+import type { CliCommand } from '../command.js';
+import type { CliIo } from '../io.js';
+import { ExitCode, ExitError, exitCodeOfDiagnostics } from '../errors.js';
+import { printDiagnostics } from '../output.js';
+import {
+  addReconcileOptions,
+  environmentError,
+  loggerFor,
+  openController,
+} from '../../controller/commandSupport.js';
+import type { ReconcileOptions } from '../../controller/commandSupport.js';
+import { DAEMON_BACKOFF } from '../../device/backoff.js';
+import { healthy } from '../../health/conditions.js';
+import { deviceStatuses } from '../../health/deviceStatus.js';
+import { formatStatus } from '../../health/formatStatus.js';
+
+export async function statusCommand(names: string[], options: ReconcileOptions, io: CliIo): Promise<void> {
+  const logger = loggerFor((text) => io.stderr(text), options.logFormat, process.stderr.isTTY === true);
+  const opened = await openController(options, io, { logger, backoff: DAEMON_BACKOFF, readOnlyState: true });
+  try {
+    const { controller } = opened;
+    await controller.loadSpecs();
+    const refusal = controller.refusalReason;
+    if (refusal) {
+      printDiagnostics(io, controller.diagnostics);
+      io.stderr(`error: cannot tell what is declared: ${refusal}\n`);
+      throw new ExitError(exitCodeOfDiagnostics(controller.diagnostics));
+    }
+    const { plan, input } = await controller.planAndInput().catch((error: unknown) => {
+      throw environmentError('cannot observe device-mapper', error);
+    });
+    const now = new Date();
+    const all = deviceStatuses(plan, input, now);
+    const wanted = new Set(names);
+    const shown = names.length > 0 ? all.filter((device) => wanted.has(device.name)) : all;
+    const unknown = names.filter((name) => !all.some((device) => device.name === name));
+
+    if (options.output === 'json') {
+      io.stdout(JSON.stringify({ devices: shown }, null, 2) + '\n');
+    } else {
+      printDiagnostics(io, controller.diagnostics, true);
+      io.stdout(formatStatus(shown, { now, transitionsKnown: false }));
+    }
+    for (const name of unknown) {
+      io.stderr(
+        `dm-remap: no device named ${name} (no spec declares it and the kernel has no such owned device)\n`,
+      );
+    }
+    if (unknown.length > 0 || !shown.every((device) => healthy(device.conditions))) {
+      throw new ExitError(ExitCode.notConverged);
+    }
+  } finally {
+    await opened.close();
+  }
+}
+
+export const command: CliCommand = {
+  register(program: Command, io: CliIo) {
+    const verb = program
+      .command('status')
+      .summary("show each device's phase, health and counters")
+      .argument('[name...]', 'devices to show (default: every device declared or owned)')
+      .description(
+        'Observe the kernel and print, per device, its lifecycle phase, whether it is Ready, Degraded or ' +
+          "Failed and why, and its target's counters (remapped and pending blocks, spare usage, I/O errors, " +
+          'lost sectors). Changes nothing and needs no daemon. Exit status 0: every device shown is Ready and ' +
+          'neither Degraded nor Failed; 1: one is not, or a NAME is unknown.',
+      );
+    addReconcileOptions(verb, { output: true }).action((names: string[], options: ReconcileOptions) =>
+      statusCommand(names, options, io),
+    );
+  },
+};

@@ -51,7 +51,15 @@ for crash_step in load suspend resume; do
   converge table_has a "read_retries $retries"
 done
 
+step "crash right after presuspend: the suspended device is removed on restart"
+write_spec a "$MAIN_A" "$SPARE_A" "state: absent"
+crash_after presuspend
+dmsetup info a | grep -q 'State: *SUSPENDED' || fail "a is not suspended after presuspend"
+converge device_absent a
+
 step "crash right after remove"
+write_spec a "$MAIN_A" "$SPARE_A" "readRetries: 3"
+converge device_active a
 write_spec a "$MAIN_A" "$SPARE_A" "state: absent"
 crash_after remove
 converge device_absent a

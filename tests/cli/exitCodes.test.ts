@@ -4,12 +4,29 @@
  * whoever detects them (commander or a verb).
  */
 import test from 'ava';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { cli, CliWorld } from '../controller/cliHarness.js';
 import { ExitCode } from '../../reconciler/cli/errors.js';
 
-const VERBS = ['validate', 'plan', 'apply', 'run'];
 const USAGE = 64;
+
+/** The verbs a root --help lists under "Commands:", without `help` itself. */
+function verbsOf(help: string): string[] {
+  const commands = help.split(/^Commands:$/m)[1]?.split(/^\S/m)[0] ?? '';
+  return [...commands.matchAll(/^ {2}(\w+)/gm)].map((match) => match[1]!).filter((verb) => verb !== 'help');
+}
+
+/** Every verb, as the in-process CLI the tests run registers them. */
+const VERBS = verbsOf((await cli(['--help'])).stdout);
+
+test('the tests cover every verb of the dm-remap entry point', async (t) => {
+  const entry = ['--import', 'tsx/esm', 'reconciler/cli/main.ts', '--help'];
+  const { stdout } = await promisify(execFile)(process.execPath, entry);
+  t.deepEqual(VERBS, verbsOf(stdout));
+  t.true(VERBS.includes('plan'), stdout);
+});
 
 /** "code meaning" rows of the table under "## Exit codes" in README.md. */
 async function readmeRows(): Promise<string[]> {

@@ -88,6 +88,8 @@ export class Controller {
   private applied: Map<string, AppliedRead> | undefined;
   /** Per spare path, the format id its superblock had when last read before a load (null: blank). */
   private readonly formatSeen = new Map<string, string | null>();
+  /** The last save error logged per device, so a failing state dir is reported once, not every pass. */
+  private readonly saveErrors = new Map<string, string>();
   private readonly actors = new Map<string, DeviceActor>();
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   private readonly listeners = new Set<() => void>();
@@ -440,8 +442,24 @@ export class Controller {
     if (record) await this.saveRecord(record);
   }
 
+  /**
+   * Write a record. A failure (a read-only or full /var at early boot) is
+   * logged, once per device and message, and does not stop the device: the
+   * kernel and the spare still hold the truth, and the write is tried again on
+   * the next pass that finds the record out of date.
+   */
   private async saveRecord(record: NonNullable<ReturnType<typeof nextRecord>>): Promise<void> {
-    await this.stateStore.write(record);
+    try {
+      await this.stateStore.write(record);
+    } catch (error) {
+      const message = `cannot save the applied state of ${record.name} in ${this.stateStore.location}: ${String(error)}`;
+      if (this.saveErrors.get(record.name) !== message) {
+        this.saveErrors.set(record.name, message);
+        this.options.logger.error(message, { device: record.name, operation: 'saveState' });
+      }
+      return;
+    }
+    this.saveErrors.delete(record.name);
     this.applied?.set(record.name, { state: 'ok', record });
   }
 

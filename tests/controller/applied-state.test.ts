@@ -211,3 +211,21 @@ test('a steady pass does not rewrite the state', async (t) => {
   t.is(first, 1);
   t.is(writes, first);
 });
+
+test('a state dir that cannot be written is reported once and does not stop the device', async (t) => {
+  const kernel = newKernel(['a']);
+  const specs = new MemorySpecs();
+  specs.set('a');
+  const store = new MemoryStateStore();
+  const readOnly = Object.assign(Object.create(store) as MemoryStateStore, {
+    write: () => Promise.reject(Object.assign(new Error('EROFS: read-only file system'), { code: 'EROFS' })),
+  });
+  const { logger, lines } = capturingLogger();
+  const controller = newController(kernel, specs, { stateStore: readOnly, logger });
+  const { reports } = await controller.converge(TIMEOUT_MS);
+  await controller.reconcileAll();
+  await controller.converge(TIMEOUT_MS);
+  await controller.stop(TIMEOUT_MS);
+  t.like(reports[0], { name: 'a', state: 'active' });
+  t.is(lines.filter((line) => /cannot save the applied state of a/.test(line.message)).length, 1);
+});

@@ -28,6 +28,7 @@ import type { AppliedRead } from './appliedState.js';
 import { MemoryStateStore } from './stateStore.js';
 import type { AppliedStateStore } from './stateStore.js';
 import type { RemapStatus } from '../kernel/adapter.js';
+import type { HealthSink } from '../health/monitor.js';
 
 /** Where specs come from (the config dir in production; memory in tests). */
 export interface SpecSource {
@@ -55,6 +56,8 @@ export interface ControllerOptions {
   waitPollMs?: number;
   /** Where retry deadlines are read from (default: the wall clock). */
   clock?: Clock;
+  /** Told each device's phase and target status every time it settles (the health rules), and of its end. */
+  health?: HealthSink;
 }
 
 export const DEFAULT_OPERATION_TIMEOUT_MS = 60_000;
@@ -91,6 +94,8 @@ export class Controller {
   /** The last save error logged per device, so a failing state dir is reported once, not every pass. */
   private readonly saveErrors = new Map<string, string>();
   private readonly actors = new Map<string, DeviceActor>();
+  /** Per device, the target status its last round observed (undefined: not running, or unreadable). */
+  private readonly remapSeen = new Map<string, RemapStatus | undefined>();
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   private readonly listeners = new Set<() => void>();
   private readonly machine: DeviceMachine;
@@ -299,6 +304,7 @@ export class Controller {
       next: (snapshot) => {
         const report = reportOf(name, actor);
         transitions.record(report, snapshot.context.operation);
+        if (report.settled) this.reportHealth(name, report);
         this.scheduleRetry(name, report);
         if (snapshot.status === 'done') this.retire(name, actor);
         this.notify();
@@ -320,6 +326,8 @@ export class Controller {
   private retire(name: string, actor: DeviceActor): void {
     if (this.actors.get(name) !== actor) return;
     this.actors.delete(name);
+    this.remapSeen.delete(name);
+    this.options.health?.forget(name);
     if (this.loaded.devices.some((spec) => spec.name === name)) return;
     this.lastGood.forget(name);
     if (this.applied?.has(name) && !this.options.readOnlyState) {
@@ -378,6 +386,22 @@ export class Controller {
     this.retryTimers.set(name, timer);
   }
 
+  private reportHealth(name: string, report: DeviceReport): void {
+    const health = this.options.health;
+    if (!health || report.state === 'removed') return;
+    const spec =
+      this.loaded.devices.find((candidate) => candidate.name === name) ?? this.lastGood.snapshot().get(name);
+    const remap = this.remapSeen.get(name);
+    health.update({
+      name,
+      phase: report.state,
+      ...(report.operation ? { operation: report.operation } : {}),
+      ...(report.failure ? { failure: report.failure } : {}),
+      ...(spec ? { spec } : {}),
+      ...(remap ? { remap } : {}),
+    });
+  }
+
   private notify(): void {
     for (const listener of [...this.listeners]) listener();
   }
@@ -386,6 +410,8 @@ export class Controller {
     const specs = this.loaded.devices.filter((spec) => spec.name === name);
     const input = await this.planInput(specs, signal);
     const devicePlan = planDevice(name, input);
+    const observed = input.observation.devices.find((device) => device.name === name && device.owned);
+    this.remapSeen.set(name, observed?.remap?.status);
     // The config turned untrustworthy after this device's round began (a retry
     // timer, an in-flight round): what it would plan from it must not be done.
     const refusal = this.refusal;

@@ -11,6 +11,7 @@ import { Writable } from 'node:stream';
 import { createLogger, silentLogger } from '../../reconciler/log.js';
 import type { AppliedStateStore } from '../../reconciler/controller/stateStore.js';
 import type { Logger } from '../../reconciler/log.js';
+import type { HealthSink } from '../../reconciler/health/monitor.js';
 import { deviceSpec } from './builders.js';
 
 export const MAIN_SECTORS = 65_536;
@@ -94,6 +95,7 @@ export interface ControllerSettings {
   stateStore?: AppliedStateStore;
   acceptDataLoss?: string[];
   waitPollMs?: number;
+  health?: HealthSink;
 }
 
 export interface LogLine {
@@ -133,6 +135,7 @@ export function newController(
     ...(settings.stateStore ? { stateStore: settings.stateStore } : {}),
     ...(settings.acceptDataLoss ? { acceptDataLoss: new Set(settings.acceptDataLoss) } : {}),
     ...(settings.waitPollMs === undefined ? {} : { waitPollMs: settings.waitPollMs }),
+    ...(settings.health ? { health: settings.health } : {}),
   });
 }
 

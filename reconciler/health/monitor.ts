@@ -1,0 +1,102 @@
+/**
+ * The daemon's view of each device's health: the rules (conditions.ts)
+ * evaluated every time a device settles — every pass — from the status that
+ * round observed. A condition that changes is news: Degraded and Failed
+ * transitions are logged once at warning level and handed to `onChange` (the
+ * --on-condition-change command); a pass that changes nothing says nothing.
+ * A device already Degraded or Failed when first seen (a daemon start) is
+ * reported once; one first seen healthy is not.
+ */
+import type { Logger } from '../log.js';
+import { changedConditions, conditionsOf, stampConditions } from './conditions.js';
+import type { Condition, ConditionCore, ConditionType, HealthInput } from './conditions.js';
+import { targetCounters } from './deviceStatus.js';
+import type { DeviceStatus } from './deviceStatus.js';
+
+export interface HealthView extends HealthInput {
+  name: string;
+}
+
+export interface ConditionChange {
+  device: string;
+  condition: Condition;
+  /** What it was before; undefined the first time the device is seen. */
+  previous?: ConditionCore;
+}
+
+/** The conditions whose transitions are logged at warning level and run the command. */
+export const ALERTING_CONDITIONS: readonly ConditionType[] = ['Degraded', 'Failed'];
+
+/** What the controller tells the monitor (controller.ts calls these). */
+export interface HealthSink {
+  update(view: HealthView): void;
+  forget(name: string): void;
+}
+
+export interface HealthMonitorOptions {
+  logger: Logger;
+  /** Called once per transition of an alerting condition; must not throw (errors are its own to report). */
+  onChange?: (change: ConditionChange) => void;
+  now?: () => Date;
+}
+
+export class HealthMonitor implements HealthSink {
+  private readonly views = new Map<string, DeviceStatus>();
+  private readonly listeners = new Set<(devices: DeviceStatus[]) => void>();
+
+  constructor(private readonly options: HealthMonitorOptions) {}
+
+  update(view: HealthView): Condition[] {
+    const before = this.views.get(view.name);
+    const now = (this.options.now ?? (() => new Date()))();
+    const conditions = stampConditions(before?.conditions, conditionsOf(view), now);
+    this.views.set(view.name, {
+      name: view.name,
+      phase: view.phase,
+      conditions,
+      target: view.remap ? targetCounters(view.remap) : null,
+    });
+    const log = this.options.logger.child({ device: view.name });
+    for (const condition of changedConditions(before?.conditions, conditions)) {
+      if (!ALERTING_CONDITIONS.includes(condition.type)) continue;
+      const previous = before?.conditions.find((candidate) => candidate.type === condition.type);
+      // First seen and fine: not a transition anyone needs to hear of.
+      if (!previous && condition.status !== 'True') continue;
+      const was = previous ? `, was ${previous.status} (${previous.reason})` : '';
+      log.warn(`${condition.type} is ${condition.status} (${condition.reason})${was}: ${condition.message}`, {
+        operation: 'health',
+        condition: condition.type,
+        status: condition.status,
+        reason: condition.reason,
+      });
+      this.options.onChange?.({
+        device: view.name,
+        condition,
+        ...(previous ? { previous: { ...previous } } : {}),
+      });
+    }
+    this.notify();
+    return conditions;
+  }
+
+  forget(name: string): void {
+    if (this.views.delete(name)) this.notify();
+  }
+
+  /** Every device's last evaluation, by name. */
+  devices(): DeviceStatus[] {
+    return [...this.views.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Called after every update (metrics, the view in /run); returns the unsubscribe function. */
+  subscribe(listener: (devices: DeviceStatus[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private notify(): void {
+    if (this.listeners.size === 0) return;
+    const devices = this.devices();
+    for (const listener of [...this.listeners]) listener(devices);
+  }
+}

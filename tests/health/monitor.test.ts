@@ -1,0 +1,124 @@
+/**
+ * The daemon's health monitor: the rules evaluated on every pass, each
+ * Degraded or Failed transition logged once at warning level and handed to
+ * the transition command (a real program run with execFile, its environment
+ * written to a file), never on a pass that changes nothing.
+ */
+import test from 'ava';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { HealthMonitor } from '../../reconciler/health/monitor.js';
+import type { ConditionChange } from '../../reconciler/health/monitor.js';
+import { transitionCommand } from '../../reconciler/health/transitionCommand.js';
+import { capturingLogger, MemorySpecs, newController, newKernel } from '../controller/simWorld.js';
+import { deviceSpec, remapStatus } from '../controller/builders.js';
+
+const spec = deviceSpec('a');
+
+test('a pass that changes nothing logs nothing; each Degraded transition is logged once, at warning', (t) => {
+  const { logger, lines } = capturingLogger();
+  const changes: ConditionChange[] = [];
+  const monitor = new HealthMonitor({ logger, onChange: (change) => changes.push(change) });
+  monitor.update({ name: 'a', phase: 'active', spec, remap: remapStatus() });
+  monitor.update({ name: 'a', phase: 'active', spec, remap: remapStatus() });
+  t.deepEqual(lines, [], 'a healthy device seen for the first time is not news');
+  t.deepEqual(changes, []);
+
+  const high = remapStatus({ health: 'degraded', remappedBlocks: 900, spareBlocksUsed: 900 });
+  for (let pass = 0; pass < 3; pass += 1) monitor.update({ name: 'a', phase: 'active', spec, remap: high });
+  t.is(lines.length, 1);
+  t.like(lines[0], { level: 'warn', device: 'a', operation: 'health' });
+  t.regex(
+    lines[0]?.message ?? '',
+    /^Degraded is True \(SpareUsageHigh\), was False \(Healthy\): spare 87% used/,
+  );
+  t.deepEqual(
+    changes.map((change) => [
+      change.device,
+      change.condition.type,
+      change.condition.status,
+      change.condition.reason,
+    ]),
+    [['a', 'Degraded', 'True', 'SpareUsageHigh']],
+  );
+
+  monitor.update({ name: 'a', phase: 'active', spec, remap: remapStatus() });
+  t.is(lines.length, 2);
+  t.regex(lines[1]?.message ?? '', /^Degraded is False \(Healthy\), was True \(SpareUsageHigh\)/);
+  t.like(changes[1], { previous: { status: 'True', reason: 'SpareUsageHigh' } });
+});
+
+test('a device already Degraded or Failed when first seen is reported; a forgotten device starts afresh', (t) => {
+  const { logger, lines } = capturingLogger();
+  const monitor = new HealthMonitor({ logger });
+  monitor.update({ name: 'a', phase: 'active', spec, remap: remapStatus({ health: 'metadata_error' }) });
+  t.deepEqual(
+    lines.map((line) => line.message.split(':')[0]),
+    ['Failed is True (MetadataError)'],
+  );
+  monitor.forget('a');
+  t.deepEqual(monitor.devices(), []);
+});
+
+test('the transition command runs without a shell, once per transition, with the change in its environment', async (t) => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dm-remap-hook-'));
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+  const script = path.join(dir, 'hook; echo not-a-shell');
+  await fs.writeFile(
+    script,
+    `#!/bin/sh\nenv | grep '^DM_REMAP_' | sort >> "${dir}/calls"\necho --- >> "${dir}/calls"\n`,
+    {
+      mode: 0o755,
+    },
+  );
+  const { logger } = capturingLogger();
+  const run = transitionCommand(script, { logger, env: { PATH: process.env.PATH ?? '' } });
+  const monitor = new HealthMonitor({ logger, onChange: run.handle });
+  monitor.update({ name: 'a', phase: 'active', spec, remap: remapStatus({ pendingBlocks: 1 }) });
+  monitor.update({ name: 'a', phase: 'active', spec, remap: remapStatus({ pendingBlocks: 1 }) });
+  await run.idle();
+  const calls = (await fs.readFile(path.join(dir, 'calls'), 'utf8')).split('---\n').filter(Boolean);
+  t.is(calls.length, 1);
+  t.regex(calls[0] ?? '', /^DM_REMAP_CONDITION=Degraded$/m);
+  t.regex(calls[0] ?? '', /^DM_REMAP_DEVICE=a$/m);
+  t.regex(calls[0] ?? '', /^DM_REMAP_REASON=PendingBlocks$/m);
+  t.regex(calls[0] ?? '', /^DM_REMAP_STATUS=True$/m);
+  t.regex(calls[0] ?? '', /^DM_REMAP_PREVIOUS_STATUS=$/m);
+  t.regex(calls[0] ?? '', /^DM_REMAP_MESSAGE=1 pending block: /m);
+});
+
+test('a transition command that fails is logged, and the daemon goes on', async (t) => {
+  const { logger, lines } = capturingLogger();
+  const run = transitionCommand('/nonexistent/dm-remap-hook', { logger, env: {} });
+  const monitor = new HealthMonitor({ logger, onChange: run.handle });
+  monitor.update({ name: 'a', phase: 'active', spec, remap: remapStatus({ health: 'failing' }) });
+  await run.idle();
+  t.true(
+    lines.some(
+      (line) =>
+        line.level === 'warn' &&
+        /^--on-condition-change \/nonexistent\/dm-remap-hook failed for Failed: /.test(line.message),
+    ),
+    JSON.stringify(lines),
+  );
+});
+
+test('wired into the controller, every pass evaluates the rules from the fresh target status', async (t) => {
+  const kernel = newKernel(['a']);
+  const specs = new MemorySpecs();
+  specs.set('a');
+  const { logger, lines } = capturingLogger();
+  const monitor = new HealthMonitor({ logger });
+  const controller = newController(kernel, specs, { logger, health: monitor });
+  t.teardown(() => controller.stop(1_000));
+  await controller.converge(5_000);
+  t.like(monitor.devices()[0], { name: 'a', phase: 'active' });
+  t.is(monitor.devices()[0]?.conditions.find((c) => c.type === 'Degraded')?.status, 'False');
+
+  kernel.setRemapStatus('a', { pendingBlocks: 3, health: 'degraded' });
+  await controller.converge(5_000);
+  const degraded = monitor.devices()[0]?.conditions.find((c) => c.type === 'Degraded');
+  t.like(degraded, { status: 'True', reason: 'PendingBlocks' });
+  t.is(lines.filter((line) => line.operation === 'health').length, 1);
+});

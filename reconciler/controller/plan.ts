@@ -157,7 +157,9 @@ export function planDevice(name: string, input: PlanInput): DevicePlan {
   // What a crash left (a suspended device, a stale inactive table) is repaired before anything
   // else and whatever the spec says: resuming or clearing needs no spec, and a typo in one must
   // not leave a device's I/O frozen.
-  const leftovers = owned?.hasLiveTable ? recoverInterruptedReload(owned) : [];
+  // A spec that was paused when last valid stays hands-off while its file is broken or gone.
+  const wasPaused = input.lastGood.get(name)?.paused === true;
+  const leftovers = owned?.hasLiveTable && !wasPaused ? recoverInterruptedReload(owned) : [];
   if (heldBy !== undefined) {
     const reason = `spec file ${heldBy} is invalid; keeping the device as it is`;
     return result([...leftovers, { kind: 'hold', reason }]);

@@ -238,6 +238,15 @@ test('a held device with a stale inactive table has it cleared, then is held', (
   t.deepEqual(kinds(planDevice('a', world).operations), ['clearInactive', 'hold']);
 });
 
+test('a device paused when its spec was last valid stays hands-off while the file is broken', (t) => {
+  const world = new FakeObservation().brokenSpec('a').ownedDevice('a', { suspended: true }).build();
+  const lastGood = new Map(world.lastGood);
+  const spec = lastGood.get('a');
+  if (!spec) return t.fail('no last good spec');
+  lastGood.set('a', { ...spec, paused: true });
+  t.deepEqual(kinds(planDevice('a', { ...world, lastGood }).operations), ['hold']);
+});
+
 test('an orphan left suspended is resumed, then left alone', (t) => {
   const world = new FakeObservation().deletedSpec('a').ownedDevice('a', { suspended: true }).build();
   t.deepEqual(kinds(planDevice('a', world).operations), ['resume', 'orphan']);

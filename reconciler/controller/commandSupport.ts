@@ -23,6 +23,7 @@ import { createLogger } from '../log.js';
 import type { LogFormat, Logger } from '../log.js';
 import type { BackoffPolicy } from '../device/backoff.js';
 import { Controller } from './controller.js';
+import type { HealthSink } from '../health/monitor.js';
 import type { StepHook } from './effects.js';
 import { configDirSource } from './specSource.js';
 import { kernelUnusable, openKernel } from './kernelChoice.js';
@@ -198,6 +199,8 @@ export async function openController(
     afterStep?: StepHook;
     /** `plan`: read the applied state, never write it. */
     readOnlyState?: boolean;
+    /** `run`: where each device's health is evaluated on every pass. */
+    health?: HealthSink;
   },
 ): Promise<OpenedController> {
   const configDir = resolveConfigDir(options, io.env);
@@ -219,6 +222,7 @@ export async function openController(
     afterStep: settings.afterStep,
     stateStore: new FileStateStore(resolveStateDir(options, io.env)),
     readOnlyState: settings.readOnlyState === true,
+    ...(settings.health ? { health: settings.health } : {}),
     ...(options.acceptDataLoss ? { acceptDataLoss: new Set(options.acceptDataLoss) } : {}),
   });
   return { controller, configDir, close: () => kernel.close() };

@@ -24,10 +24,13 @@ import { Daemon } from '../../controller/daemon.js';
 import { pauseHookFromEnv } from '../../controller/pauseHook.js';
 import { DAEMON_BACKOFF } from '../../device/backoff.js';
 import { systemdNotifier } from '../../host/systemdNotify.js';
+import { HealthMonitor } from '../../health/monitor.js';
+import { transitionCommand } from '../../health/transitionCommand.js';
 
 export interface RunOptions extends ReconcileOptions {
   resyncInterval: string;
   stopTimeout: string;
+  onConditionChange?: string;
 }
 
 const WATCH_DEBOUNCE_MS = 300;
@@ -47,10 +50,15 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<void> 
     holder: 'run',
     wait: (message) => logger.info(message, { operation: 'lock' }),
   });
+  const onChange = options.onConditionChange
+    ? transitionCommand(options.onConditionChange, { logger, env: io.env })
+    : undefined;
+  const health = new HealthMonitor({ logger, ...(onChange ? { onChange: onChange.handle } : {}) });
   const opened = await openController(options, io, {
     logger,
     backoff: DAEMON_BACKOFF,
     afterStep: pauseHookFromEnv(io.env),
+    health,
   }).catch(async (cause: unknown) => {
     await lock.release();
     throw cause;
@@ -86,6 +94,7 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<void> 
     if (!(await daemon.stop(stopTimeoutMs))) throw new ExitError(ExitCode.unfinished);
   } finally {
     process.off('SIGHUP', reload);
+    await onChange?.idle();
     await opened.close();
     await lock.release();
   }
@@ -112,6 +121,13 @@ export const command: CliCommand = {
           '--stop-timeout <duration>',
           'on SIGTERM/SIGINT, how long in-flight operations may take to finish',
         ).default('60s'),
+      )
+      .addOption(
+        new Option(
+          '--on-condition-change <program>',
+          'run PROGRAM (no shell, no arguments) on each Degraded or Failed transition, with DM_REMAP_DEVICE, ' +
+            'DM_REMAP_CONDITION, DM_REMAP_STATUS, DM_REMAP_REASON and DM_REMAP_MESSAGE in its environment',
+        ),
       )
       .action((options: RunOptions) => runCommand(options, io));
   },

@@ -18,6 +18,8 @@ export interface DeviceStatus {
   conditions: Condition[];
   /** null when the device does not run, or its status cannot be read. */
   target: TargetCounters | null;
+  /** The spec's threshold, when a spec declares the device. */
+  spareUsageWarningPercent?: number;
 }
 
 /** The machine state a device settles in for the plan's first operation (one vocabulary for both). */
@@ -76,6 +78,7 @@ export function deviceStatuses(
       phase,
       conditions: stampConditions(previous?.get(device.name), conditions, now),
       target: remap ? targetCounters(remap) : null,
+      ...(spec ? { spareUsageWarningPercent: spec.spareUsageWarningPercent } : {}),
     };
   });
 }

@@ -55,6 +55,7 @@ export class HealthMonitor implements HealthSink {
       phase: view.phase,
       conditions,
       target: view.remap ? targetCounters(view.remap) : null,
+      ...(view.spec ? { spareUsageWarningPercent: view.spec.spareUsageWarningPercent } : {}),
     });
     const log = this.options.logger.child({ device: view.name });
     for (const condition of changedConditions(before?.conditions, conditions)) {

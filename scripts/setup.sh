@@ -68,6 +68,9 @@ for alias in 6.1 6.12; do
 	step "initramfs for $alias: $(bash scripts/vm/build-initramfs.sh "$alias")"
 done
 
+# debootstrap + the package's dependencies, once (3-8 min), then cached in .cache/vm/debian/.
+step "Debian 12 root for the package boot test: $(bash scripts/vm/debian-root.sh 6.1 | head -n1 | sed "s|^$ROOT/||")"
+
 if compgen -G "kmod/*.c" >/dev/null; then
 	step "building dm-remap.ko for both kernels"
 	bash scripts/kmod-build.sh --quiet --allow-warnings | while read -r release ko; do

@@ -1,0 +1,191 @@
+#!/bin/bash
+# Runs inside the guest of tests/guest/package-boot.host.sh, as a systemd
+# service after multi-user.target, in a real Debian 12 userspace with systemd
+# as PID 1. Which stage this boot is comes from the kernel command line
+# (boottest.stage=NAME); the host picks it, and which disks are attached.
+# Prints "BOOTTEST: ok|FAIL: ..." per check and one closing line
+# "BOOTTEST-RESULT: stage=NAME PASS|FAIL", then powers off.
+#
+# Disks (virtio, serial = by-id name): dmr-main0 + dmr-spare0 back device
+# "data" (an ext4 in /etc/fstab on /srv/data), dmr-main1 + dmr-spare1 back
+# device "other".
+set -u
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+stage="$(sed -n 's/.*boottest\.stage=\([a-z0-9-]*\).*/\1/p' /proc/cmdline)"
+state=/root/boottest
+mkdir -p "$state"
+fails=0
+
+say() { printf 'BOOTTEST: %s\n' "$*"; }
+check() {
+	local what="$1"
+	shift
+	if "$@" >"$state/last.out" 2>&1; then
+		say "ok: $what"
+	else
+		say "FAIL: $what"
+		sed 's/^/    | /' "$state/last.out" | tail -n 30
+		fails=$((fails + 1))
+	fi
+}
+# Polls a command once a second up to $2 seconds.
+wait_for() {
+	local what="$1" limit="$2" waited=0
+	shift 2
+	until "$@" >/dev/null 2>&1; do
+		if ((waited >= limit)); then
+			check "$what (after ${limit} s)" "$@"
+			return
+		fi
+		sleep 1
+		waited=$((waited + 1))
+	done
+	say "ok: $what (${waited} s)"
+}
+finish() {
+	if ((fails)); then
+		say "journal of the dm-remap units this boot:"
+		journalctl -b --no-pager -o short-monotonic -u dm-remap-activate.service -u dm-remap.service | tail -n 60
+	fi
+	say "stage $stage done $(cut -d' ' -f1 /proc/uptime) s after the kernel started"
+	printf 'BOOTTEST-RESULT: stage=%s %s\n' "$stage" "$( ((fails)) && echo FAIL || echo PASS)"
+	sync
+	systemctl --no-block poweroff
+	exit 0
+}
+
+monotonic() { systemctl show -P "$2" "$1"; }
+remapped_of() { dmsetup status "$1" | grep -o 'remapped=[0-9]*'; }
+# dm-remap-activate's apply had exited (devices created, or given up on)
+# before local-fs-pre.target was reached: the boot barrier held.
+active_before_local_fs_pre() {
+	local activate local_fs_pre
+	activate="$(monotonic dm-remap-activate.service ExecMainExitTimestampMonotonic)"
+	local_fs_pre="$(monotonic local-fs-pre.target ActiveEnterTimestampMonotonic)"
+	echo "dm-remap-activate done at ${activate} us, local-fs-pre.target reached at ${local_fs_pre} us"
+	((activate > 0 && local_fs_pre > 0 && activate <= local_fs_pre))
+}
+data_up_before_local_fs_pre() { dmsetup status data && active_before_local_fs_pre; }
+unit_result_is() { [[ "$(systemctl show -P Result "$1")" == "$2" ]]; }
+blob_intact() { (cd /srv/data && sha256sum -c "$state/blob.sha256"); }
+same_tables() { dmsetup table data other | diff "$state/tables" -; }
+
+spec() {
+	local name="$1" n="$2"
+	cat <<EOF
+apiVersion: dm-remap/v1alpha1
+kind: RemapDevice
+metadata:
+  name: $name
+spec:
+  mainDevice: /dev/disk/by-id/virtio-dmr-main$n
+  spareDevice: /dev/disk/by-id/virtio-dmr-spare$n
+EOF
+}
+
+say "stage $stage on $(uname -r), $(node --version 2>&1) ($(dpkg-query -W -f '${Version}' nodejs 2>/dev/null))"
+
+case "$stage" in
+install)
+	cd /root/debs/old
+	deb="$(echo dm-remap_*_all.deb)"
+	check "apt install ./$deb, with no network (the dependencies are pre-installed)" \
+		env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "./$deb"
+	cd /
+	check "DKMS built and installed dm-remap for $(uname -r)" \
+		bash -c "dkms status dm-remap | tee /dev/stderr | grep -q ': installed'"
+	check "modprobe finds it under updates/dkms" bash -c 'modinfo -n dm-remap | grep updates/dkms'
+	check "both units are enabled" systemctl is-enabled dm-remap-activate.service dm-remap.service
+	check "the daemon was started and reported ready (Type=notify)" systemctl is-active dm-remap.service
+	check "man pages, completion, schema, modules-load entry are installed" test -f /usr/share/man/man8/dm-remap.8.gz \
+		-a -f /usr/share/man/man5/dm-remap.d.5.gz -a -f /usr/share/bash-completion/completions/dm-remap \
+		-a -f /usr/share/dm-remap/remapdevice.schema.json -a -f /usr/lib/modules-load.d/dm-remap.conf
+	check "dm-remap --version runs on Debian's node" dm-remap --version
+
+	# A missing disk is waited for 20 s at boot, not 90 s (stage "missing").
+	sed -i 's/^DM_REMAP_ACTIVATE_OPTIONS=.*/DM_REMAP_ACTIVATE_OPTIONS="--timeout=20s"/' /etc/default/dm-remap
+	spec data 0 >/etc/dm-remap.d/data.yaml
+	spec other 1 >/etc/dm-remap.d/other.yaml
+	check "the specs validate" dm-remap validate
+
+	# The daemon holds the single-instance lock: an apply beside it waits, names it, gives up with 75.
+	dm-remap apply --timeout 3s >"$state/apply.out" 2>&1
+	status=$?
+	check "apply beside the daemon gives up on the lock with 75 (got $status)" \
+		bash -c "[ $status = 75 ] && grep 'held by pid [0-9]* run' $state/apply.out"
+	check "plan beside the daemon does not wait for the lock" timeout 60 dm-remap plan
+
+	wait_for "the daemon created both devices from the new specs" 120 \
+		bash -c 'dmsetup status data && dmsetup status other'
+	check "main_id is the main disk's virtio serial" bash -c 'dmsetup table data | grep "main_id virtio-dmr-main0"'
+	check "mkfs.ext4 on /dev/mapper/data" mkfs.ext4 -q /dev/mapper/data
+	mkdir -p /srv/data
+	echo '/dev/mapper/data /srv/data ext4 defaults,x-systemd.device-timeout=60s 0 2' >>/etc/fstab
+	systemctl daemon-reload
+	check "mount /srv/data" mount /srv/data
+	head -c 1048576 /dev/urandom >/srv/data/blob
+	(cd /srv/data && sha256sum blob) >"$state/blob.sha256"
+	sync
+	check "a proactive remap of 4 blocks" dmsetup message data 0 remap 100 4
+	check "the device counts 4 remapped blocks" bash -c '[ "$(dmsetup status data | grep -o "remapped=[0-9]*")" = remapped=4 ]'
+	wait_for "the daemon recorded them in /var/lib/dm-remap (resync 60 s or SIGHUP)" 30 \
+		bash -c 'systemctl reload dm-remap.service; sleep 2; grep -q "\"remappedBlocks\": *4" /var/lib/dm-remap/devices/data.json'
+	dmsetup table data other >"$state/tables"
+	;;
+boot)
+	check "dm-remap-activate succeeded" unit_result_is dm-remap-activate.service success
+	check "the devices were active before local-fs-pre.target" active_before_local_fs_pre
+	check "fstab mounted /srv/data from /dev/mapper/data" mountpoint /srv/data
+	check "the file written before the reboot is intact" blob_intact
+	check "the daemon is active (ready)" systemctl is-active dm-remap.service
+	check "the remaps made before the reboot are there" bash -c '[ "$(dmsetup status data | grep -o "remapped=[0-9]*")" = remapped=4 ]'
+	check "the tables are the ones of before the reboot" same_tables
+	;;
+missing)
+	say "dmr-main1 (device other's main disk) is not attached"
+	check "the boot went on: multi-user.target reached" systemctl is-active multi-user.target
+	check "dm-remap-activate failed (exit status) rather than hanging" unit_result_is dm-remap-activate.service exit-code
+	check "it gave up after its 20 s --timeout, not later" bash -c \
+		'(( ($(systemctl show -P ExecMainExitTimestampMonotonic dm-remap-activate.service) - $(systemctl show -P ExecMainStartTimestampMonotonic dm-remap-activate.service)) < 90000000 ))'
+	check "the journal names the missing device" bash -c \
+		'journalctl -b -u dm-remap-activate.service -o cat | tee /dev/stderr | grep -E "FAIL other|\"device\":\"other\""'
+	check "device data came up, before local-fs-pre.target" data_up_before_local_fs_pre
+	check "and /srv/data is mounted" mountpoint /srv/data
+	check "the file is intact" blob_intact
+	check "device other was not started without its main" bash -c '! dmsetup info other'
+	check "the daemon is active, waiting for the disk" systemctl is-active dm-remap.service
+	;;
+upgrade)
+	check "dm-remap-activate succeeded (disk back)" unit_result_is dm-remap-activate.service success
+	check "both devices are back" same_tables
+	pid_before="$(systemctl show -P MainPID dm-remap.service)"
+	cd /root/debs/new
+	deb="$(echo dm-remap_*_all.deb)"
+	check "apt upgrades to ./$deb" \
+		env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "./$deb"
+	cd /
+	check "DKMS built the new version" bash -c "dkms status dm-remap | tee /dev/stderr | grep -F \"$(dpkg-query -W -f '${Version}' dm-remap)\" | grep -q ': installed'"
+	check "the daemon was restarted onto the new version" \
+		bash -c "systemctl is-active dm-remap.service && [ \"\$(systemctl show -P MainPID dm-remap.service)\" != $pid_before ]"
+	check "the devices kept running through the upgrade (same tables)" same_tables
+	check "/srv/data stayed mounted, the file intact" bash -c 'mountpoint /srv/data && cd /srv/data && sha256sum -c /root/boottest/blob.sha256'
+
+	apt-get purge -y dm-remap >"$state/purge.out" 2>&1
+	status=$?
+	sed 's/^/    | /' "$state/purge.out" | tail -n 12
+	check "apt purge dm-remap succeeds" test "$status" = 0
+	check "purge says it leaves devices and spares as they were" grep 'Left as they were' "$state/purge.out"
+	check "the devices still run after the purge (same tables)" same_tables
+	check "the spare still holds the 4 remaps" bash -c '[ "$(dmsetup status data | grep -o "remapped=[0-9]*")" = remapped=4 ]'
+	check "/srv/data is still mounted, the file intact" bash -c 'mountpoint /srv/data && cd /srv/data && sha256sum -c /root/boottest/blob.sha256'
+	check "/var/lib/dm-remap (the applied state) is kept" test -f /var/lib/dm-remap/devices/data.json
+	check "the spec files are kept" test -f /etc/dm-remap.d/data.yaml
+	check "the package is gone" bash -c '! dpkg-query -W -f "\${Status}" dm-remap 2>/dev/null | grep -q installed'
+	check "the daemon is stopped" bash -c '! systemctl is-active dm-remap.service'
+	;;
+*)
+	say "FAIL: unknown stage '$stage'"
+	fails=1
+	;;
+esac
+finish

@@ -88,6 +88,11 @@ boot() {
 		"${drives[@]}" </dev/null 2> >(grep -v 'externally provided fw_cfg item names' >&2) |
 		sed -u 's/\r$//; s/\x1b\[[0-9;]*[A-Za-z]//g' | tee "$console" | grep --line-buffered -aE '^BOOTTEST|Kernel panic|BUG:|Oops' || true
 	rig_log "boot '$stage' took $((SECONDS - boot_started)) s"
+	# The rig's rule (scripts/vm/guest.sh): kernel trouble fails the run, whatever the stage said.
+	if grep -aE '^\[ *[0-9]+\.[0-9]+\] .*(BUG:|Oops|WARNING:|KASAN|UBSAN|Kernel panic|general protection fault|soft lockup|hard LOCKUP)' "$console" >&2; then
+		rig_log "FAILED: stage $stage: the kernel reported problems (above)"
+		exit 1
+	fi
 	grep -aq "^BOOTTEST-RESULT: stage=$stage PASS" "$console" || {
 		rig_log "FAILED: stage $stage (console: last 80 lines)"
 		tail -n 80 "$console" >&2

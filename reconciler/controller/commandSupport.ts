@@ -23,6 +23,7 @@ import { createLogger } from '../log.js';
 import type { LogFormat, Logger } from '../log.js';
 import type { BackoffPolicy } from '../device/backoff.js';
 import { Controller } from './controller.js';
+import type { ControllerOptions } from './controller.js';
 import type { HealthSink } from '../health/monitor.js';
 import type { StepHook } from './effects.js';
 import { configDirSource } from './specSource.js';
@@ -201,6 +202,7 @@ export async function openController(
     readOnlyState?: boolean;
     /** `run`: where each device's health is evaluated on every pass. */
     health?: HealthSink;
+    onDeviceReport?: ControllerOptions['onDeviceReport'];
   },
 ): Promise<OpenedController> {
   const configDir = resolveConfigDir(options, io.env);
@@ -223,6 +225,7 @@ export async function openController(
     stateStore: new FileStateStore(resolveStateDir(options, io.env)),
     readOnlyState: settings.readOnlyState === true,
     ...(settings.health ? { health: settings.health } : {}),
+    ...(settings.onDeviceReport ? { onDeviceReport: settings.onDeviceReport } : {}),
     ...(options.acceptDataLoss ? { acceptDataLoss: new Set(options.acceptDataLoss) } : {}),
   });
   return { controller, configDir, close: () => kernel.close() };

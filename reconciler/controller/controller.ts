@@ -58,6 +58,8 @@ export interface ControllerOptions {
   clock?: Clock;
   /** Told each device's phase and target status every time it settles (the health rules), and of its end. */
   health?: HealthSink;
+  /** Told every report of every device as its machine moves (operation metrics). */
+  onDeviceReport?: (name: string, report: DeviceReport) => void;
 }
 
 export const DEFAULT_OPERATION_TIMEOUT_MS = 60_000;
@@ -305,6 +307,7 @@ export class Controller {
         const report = reportOf(name, actor);
         transitions.record(report, snapshot.context.operation);
         if (report.settled) this.reportHealth(name, report);
+        this.options.onDeviceReport?.(name, report);
         this.scheduleRetry(name, report);
         if (snapshot.status === 'done') this.retire(name, actor);
         this.notify();

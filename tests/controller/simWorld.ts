@@ -5,7 +5,7 @@
 import { SimulatedKernel } from '../../reconciler/kernel/simulated.js';
 import type { KernelAdapter } from '../../reconciler/kernel/adapter.js';
 import { Controller } from '../../reconciler/controller/controller.js';
-import type { SpecSource } from '../../reconciler/controller/controller.js';
+import type { ControllerOptions, SpecSource } from '../../reconciler/controller/controller.js';
 import type { DeviceSpec, Diagnostic, FileResult, LoadResult } from '../../reconciler/spec/index.js';
 import { Writable } from 'node:stream';
 import { createLogger, silentLogger } from '../../reconciler/log.js';
@@ -96,6 +96,7 @@ export interface ControllerSettings {
   acceptDataLoss?: string[];
   waitPollMs?: number;
   health?: HealthSink;
+  onDeviceReport?: ControllerOptions['onDeviceReport'];
 }
 
 export interface LogLine {
@@ -136,6 +137,7 @@ export function newController(
     ...(settings.acceptDataLoss ? { acceptDataLoss: new Set(settings.acceptDataLoss) } : {}),
     ...(settings.waitPollMs === undefined ? {} : { waitPollMs: settings.waitPollMs }),
     ...(settings.health ? { health: settings.health } : {}),
+    ...(settings.onDeviceReport ? { onDeviceReport: settings.onDeviceReport } : {}),
   });
 }
 

@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { CliCommand } from '../command.js';
 import type { CliIo } from '../io.js';
-import { ExitCode, ExitError } from '../errors.js';
+import { EnvironmentError, ExitCode, ExitError, UsageError } from '../errors.js';
 import { classifyEntryName } from '../../spec/index.js';
 import {
   acquireActingLock,
@@ -24,13 +24,16 @@ import { Daemon } from '../../controller/daemon.js';
 import { pauseHookFromEnv } from '../../controller/pauseHook.js';
 import { DAEMON_BACKOFF } from '../../device/backoff.js';
 import { systemdNotifier } from '../../host/systemdNotify.js';
-import { HealthMonitor } from '../../health/monitor.js';
-import { transitionCommand } from '../../health/transitionCommand.js';
+import { DaemonMonitoring } from '../../metrics/daemonMonitoring.js';
+import { parseMetricsAddress } from '../../metrics/server.js';
+import type { MetricsAddress } from '../../metrics/server.js';
+import type { Controller } from '../../controller/controller.js';
 
 export interface RunOptions extends ReconcileOptions {
   resyncInterval: string;
   stopTimeout: string;
   onConditionChange?: string;
+  metricsAddress?: string;
 }
 
 const WATCH_DEBOUNCE_MS = 300;
@@ -44,26 +47,30 @@ const READY_WAIT_MS = 60_000;
 export async function runCommand(options: RunOptions, io: CliIo): Promise<void> {
   const resyncIntervalMs = durationOption('--resync-interval', options.resyncInterval);
   const stopTimeoutMs = durationOption('--stop-timeout', options.stopTimeout);
+  const metricsAddress = metricsAddressOption(options.metricsAddress);
   const logger = loggerFor((text) => io.stdout(text), options.logFormat, process.stdout.isTTY === true);
   // Held for the daemon's whole life: an apply run beside it waits (and gives up after its --timeout).
   const lock = await acquireActingLock(options, io, {
     holder: 'run',
     wait: (message) => logger.info(message, { operation: 'lock' }),
   });
-  const onChange = options.onConditionChange
-    ? transitionCommand(options.onConditionChange, { logger, env: io.env })
-    : undefined;
-  const health = new HealthMonitor({ logger, ...(onChange ? { onChange: onChange.handle } : {}) });
+  const monitoring = new DaemonMonitoring({
+    logger,
+    env: io.env,
+    ...(options.onConditionChange ? { onConditionChange: options.onConditionChange } : {}),
+    ...(metricsAddress ? { metricsAddress } : {}),
+  });
   const opened = await openController(options, io, {
     logger,
     backoff: DAEMON_BACKOFF,
     afterStep: pauseHookFromEnv(io.env),
-    health,
+    health: monitoring.health,
+    onDeviceReport: monitoring.onDeviceReport,
   }).catch(async (cause: unknown) => {
     await lock.release();
     throw cause;
   });
-  const daemon = new Daemon(opened.controller, {
+  const daemon = new Daemon(monitoring.counted(opened.controller), {
     configDir: opened.configDir,
     resyncIntervalMs,
     debounceMs: WATCH_DEBOUNCE_MS,
@@ -80,7 +87,14 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<void> 
     logger.info(`watching ${opened.configDir}, resync every ${options.resyncInterval}`, {
       operation: 'start',
     });
+    await monitoring.start().catch((error: unknown) => {
+      throw new EnvironmentError(
+        `--metrics-address ${options.metricsAddress}: ${(error as Error).message}`,
+        ExitCode.unavailable,
+      );
+    });
     await daemon.start();
+    markReadyWhenSettled(opened.controller, monitoring);
     const notifier = systemdNotifier(io.env);
     if (notifier) {
       const settled = await opened.controller.waitUntil((report) => report.settled, READY_WAIT_MS);
@@ -94,10 +108,26 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<void> 
     if (!(await daemon.stop(stopTimeoutMs))) throw new ExitError(ExitCode.unfinished);
   } finally {
     process.off('SIGHUP', reload);
-    await onChange?.idle();
+    await monitoring.stop();
     await opened.close();
     await lock.release();
   }
+}
+
+function metricsAddressOption(text: string | undefined): MetricsAddress | undefined {
+  if (text === undefined) return undefined;
+  const address = parseMetricsAddress(text);
+  if (!address)
+    throw new UsageError(`--metrics-address: "${text}" is not PORT or HOST:PORT (e.g. 127.0.0.1:9860)`);
+  return address;
+}
+
+/** /readyz: 200 once the first pass has settled every device. */
+function markReadyWhenSettled(controller: Controller, monitoring: DaemonMonitoring): void {
+  controller
+    .waitUntil((report) => report.settled, READY_WAIT_MS)
+    .then((settled) => (settled ? monitoring.markReady() : markReadyWhenSettled(controller, monitoring)))
+    .catch(() => undefined);
 }
 
 export const command: CliCommand = {
@@ -127,6 +157,12 @@ export const command: CliCommand = {
           '--on-condition-change <program>',
           'run PROGRAM (no shell, no arguments) on each Degraded or Failed transition, with DM_REMAP_DEVICE, ' +
             'DM_REMAP_CONDITION, DM_REMAP_STATUS, DM_REMAP_REASON and DM_REMAP_MESSAGE in its environment',
+        ),
+      )
+      .addOption(
+        new Option(
+          '--metrics-address <address>',
+          'serve /metrics, /healthz and /readyz on PORT or HOST:PORT (host default 127.0.0.1; off when not given)',
         ),
       )
       .action((options: RunOptions) => runCommand(options, io));

@@ -25,7 +25,7 @@ export const ExitCode = {
   unavailable: 69,
   /** EX_SOFTWARE: a bug in dm-remap. */
   internal: 70,
-  /** EX_IOERR: the config dir or a spec file cannot be read. */
+  /** EX_IOERR: the config dir or a spec file cannot be read, or an output file written. */
   ioError: 74,
   /** EX_TEMPFAIL: work left unfinished (apply's --timeout, run stopped with operations in flight); try again. */
   unfinished: 75,
@@ -38,12 +38,18 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 /** The table as `--help` prints it and README.md's "Exit codes" repeats it, in code order. */
 export const EXIT_CODE_TABLE: readonly (readonly [ExitCode, string])[] = [
   [ExitCode.ok, 'success: valid, no changes, every device converged, stopped cleanly'],
-  [ExitCode.notConverged, 'a spec is invalid, a change refused, or a device did not converge'],
+  [
+    ExitCode.notConverged,
+    'a spec is invalid, a change refused, a device did not converge; status: a device not Ready, or Degraded or Failed',
+  ],
   [ExitCode.changesPending, 'plan only: changes pending (apply would change the kernel)'],
   [ExitCode.usage, 'usage error: unknown option, missing or bad argument'],
   [ExitCode.unavailable, 'device-mapper unusable: no dmsetup or device-mapper, module not installed'],
   [ExitCode.internal, 'internal error: a bug in dm-remap (please report it)'],
-  [ExitCode.ioError, 'the config dir or a spec file cannot be read'],
+  [
+    ExitCode.ioError,
+    'the config dir or a spec file cannot be read; metrics: the --textfile cannot be written',
+  ],
   [ExitCode.unfinished, "unfinished: apply's --timeout passed, or run stopped with work in flight"],
   [ExitCode.noPermission, 'permission: not root, or config that a non-root user can change'],
 ];

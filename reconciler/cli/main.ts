@@ -15,6 +15,7 @@ const COMMAND_MODULES: Promise<{ command: CliCommand }>[] = [
   import('./commands/apply.js'),
   import('./commands/run.js'),
   import('./commands/status.js'),
+  import('./commands/metrics.js'),
 ];
 
 try {

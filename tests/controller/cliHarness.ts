@@ -14,6 +14,7 @@ import { command as planCommand } from '../../reconciler/cli/commands/plan.js';
 import { command as applyCommand } from '../../reconciler/cli/commands/apply.js';
 import { command as runCommand } from '../../reconciler/cli/commands/run.js';
 import { command as statusCommand } from '../../reconciler/cli/commands/status.js';
+import { command as metricsCommand } from '../../reconciler/cli/commands/metrics.js';
 import { readSimState, writeSimState } from '../../reconciler/controller/simStateFile.js';
 import type { SimDeviceState, SimState } from '../../reconciler/controller/simStateFile.js';
 import { mainIdentityOf } from './builders.js';
@@ -122,7 +123,7 @@ export class CliWorld {
 }
 
 /** Every verb, in main.ts's order. */
-const COMMANDS = [validateCommand, planCommand, applyCommand, runCommand, statusCommand];
+const COMMANDS = [validateCommand, planCommand, applyCommand, runCommand, statusCommand, metricsCommand];
 
 /** Run dm-remap in-process through the real command line parser, with every verb registered. */
 export async function cli(args: readonly string[]): Promise<CliRun> {

@@ -11,57 +11,33 @@
 import type { Command } from 'commander';
 import type { CliCommand } from '../command.js';
 import type { CliIo } from '../io.js';
-import { ExitCode, ExitError, exitCodeOfDiagnostics } from '../errors.js';
+import { ExitCode, ExitError } from '../errors.js';
 import { printDiagnostics } from '../output.js';
-import {
-  addReconcileOptions,
-  environmentError,
-  loggerFor,
-  openController,
-} from '../../controller/commandSupport.js';
+import { readDeviceStatus } from '../readDeviceStatus.js';
+import { addReconcileOptions } from '../../controller/commandSupport.js';
 import type { ReconcileOptions } from '../../controller/commandSupport.js';
-import { DAEMON_BACKOFF } from '../../device/backoff.js';
 import { healthy } from '../../health/conditions.js';
-import { deviceStatuses } from '../../health/deviceStatus.js';
 import { formatStatus } from '../../health/formatStatus.js';
 
 export async function statusCommand(names: string[], options: ReconcileOptions, io: CliIo): Promise<void> {
-  const logger = loggerFor((text) => io.stderr(text), options.logFormat, process.stderr.isTTY === true);
-  const opened = await openController(options, io, { logger, backoff: DAEMON_BACKOFF, readOnlyState: true });
-  try {
-    const { controller } = opened;
-    await controller.loadSpecs();
-    const refusal = controller.refusalReason;
-    if (refusal) {
-      printDiagnostics(io, controller.diagnostics);
-      io.stderr(`error: cannot tell what is declared: ${refusal}\n`);
-      throw new ExitError(exitCodeOfDiagnostics(controller.diagnostics));
-    }
-    const { plan, input } = await controller.planAndInput().catch((error: unknown) => {
-      throw environmentError('cannot observe device-mapper', error);
-    });
-    const now = new Date();
-    const all = deviceStatuses(plan, input, now);
-    const wanted = new Set(names);
-    const shown = names.length > 0 ? all.filter((device) => wanted.has(device.name)) : all;
-    const unknown = names.filter((name) => !all.some((device) => device.name === name));
+  const { devices: all, diagnostics, now } = await readDeviceStatus(options, io);
+  const wanted = new Set(names);
+  const shown = names.length > 0 ? all.filter((device) => wanted.has(device.name)) : all;
+  const unknown = names.filter((name) => !all.some((device) => device.name === name));
 
-    if (options.output === 'json') {
-      io.stdout(JSON.stringify({ devices: shown }, null, 2) + '\n');
-    } else {
-      printDiagnostics(io, controller.diagnostics, true);
-      io.stdout(formatStatus(shown, { now, transitionsKnown: false }));
-    }
-    for (const name of unknown) {
-      io.stderr(
-        `dm-remap: no device named ${name} (no spec declares it and the kernel has no such owned device)\n`,
-      );
-    }
-    if (unknown.length > 0 || !shown.every((device) => healthy(device.conditions))) {
-      throw new ExitError(ExitCode.notConverged);
-    }
-  } finally {
-    await opened.close();
+  if (options.output === 'json') {
+    io.stdout(JSON.stringify({ devices: shown }, null, 2) + '\n');
+  } else {
+    printDiagnostics(io, diagnostics, true);
+    io.stdout(formatStatus(shown, { now, transitionsKnown: false }));
+  }
+  for (const name of unknown) {
+    io.stderr(
+      `dm-remap: no device named ${name} (no spec declares it and the kernel has no such owned device)\n`,
+    );
+  }
+  if (unknown.length > 0 || !shown.every((device) => healthy(device.conditions))) {
+    throw new ExitError(ExitCode.notConverged);
   }
 }
 

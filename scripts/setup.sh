@@ -28,6 +28,7 @@ PACKAGES=(
 	dmsetup util-linux e2fsprogs
 	make gcc libc6-dev dwarves libelf1 sparse perl
 	dpkg-dev lintian debootstrap
+	prometheus
 	ca-certificates
 )
 

@@ -3,7 +3,8 @@
 #   1. build, lint and format check, unit tests (npm test, against the simulated kernel)
 #   2. kernel target checks: W=1 builds for every guest kernel, sparse, checkpatch --strict
 #   3. the Debian package: built, and lintian-clean (npm run package -- --check)
-#   4. guest tests: the real kernel under qemu, the project's module, real dmsetup
+#   4. deploy/monitoring/: promtool check rules and promtool test rules (scripts/monitoring-check.sh)
+#   5. guest tests: the real kernel under qemu, the project's module, real dmsetup
 #      (with the package installed and booted in a real Debian userspace)
 # Every stage runs even when an earlier one failed, so one run shows every
 # failure; the last line totals the tests as "N passed, N failed".
@@ -50,6 +51,9 @@ count_tests kmod-checks 'kmod-check: [0-9]+ passed' 'kmod-check: [0-9]+ passed, 
 
 run_stage package npm run --silent package -- --check
 count_tests package 'package: [0-9]+ passed' 'package: [0-9]+ passed, [0-9]+ failed'
+
+run_stage monitoring bash scripts/monitoring-check.sh
+count_tests monitoring 'monitoring: [0-9]+ passed' 'monitoring: [0-9]+ passed, [0-9]+ failed'
 
 run_stage guest npm run --silent test:guest
 count_tests guest 'guest: [0-9]+ passed' 'guest: [0-9]+ passed, [0-9]+ failed'

@@ -16,6 +16,9 @@ const COMMAND_MODULES: Promise<{ command: CliCommand }>[] = [
   import('./commands/run.js'),
   import('./commands/status.js'),
   import('./commands/metrics.js'),
+  import('./commands/clearStats.js'),
+  import('./commands/remapBlock.js'),
+  import('./commands/version.js'),
 ];
 
 try {

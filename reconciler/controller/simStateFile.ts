@@ -34,7 +34,7 @@ export interface SimDeviceState {
   openCount?: number;
   remappedBlocks?: number;
   pendingBlocks?: number;
-  /** Status fields set last, over what the counts above give (health, error counters...); kept as given. */
+  /** Status fields set last, over what the counts above give (health, error counters...); written back with their values then. */
   remapStatus?: Partial<RemapStatus>;
 }
 
@@ -123,11 +123,16 @@ export function simStateOf(
         remappedBlocks: device.remap?.status.remappedBlocks ?? 0,
         pendingBlocks: device.remap?.status.pendingBlocks ?? 0,
         ...(device.remap && statusBefore.get(device.name)
-          ? { remapStatus: statusBefore.get(device.name) }
+          ? { remapStatus: currentValues(statusBefore.get(device.name) ?? {}, device.remap.status) }
           : {}),
       };
     }),
   };
+}
+
+/** The fields a test set, with the values the kernel shows now (a clear_stats since is kept). */
+function currentValues(set: Partial<RemapStatus>, now: RemapStatus): Partial<RemapStatus> {
+  return Object.fromEntries(Object.keys(set).map((key) => [key, now[key as keyof RemapStatus]]));
 }
 
 /** Write atomically: a test reading the file never sees half of it. */

@@ -15,6 +15,9 @@ import { command as applyCommand } from '../../reconciler/cli/commands/apply.js'
 import { command as runCommand } from '../../reconciler/cli/commands/run.js';
 import { command as statusCommand } from '../../reconciler/cli/commands/status.js';
 import { command as metricsCommand } from '../../reconciler/cli/commands/metrics.js';
+import { command as clearStatsCommand } from '../../reconciler/cli/commands/clearStats.js';
+import { command as remapBlockCommand } from '../../reconciler/cli/commands/remapBlock.js';
+import { command as versionCommand } from '../../reconciler/cli/commands/version.js';
 import { readSimState, writeSimState } from '../../reconciler/controller/simStateFile.js';
 import type { SimDeviceState, SimState } from '../../reconciler/controller/simStateFile.js';
 import { mainIdentityOf } from './builders.js';
@@ -123,7 +126,17 @@ export class CliWorld {
 }
 
 /** Every verb, in main.ts's order. */
-const COMMANDS = [validateCommand, planCommand, applyCommand, runCommand, statusCommand, metricsCommand];
+const COMMANDS = [
+  validateCommand,
+  planCommand,
+  applyCommand,
+  runCommand,
+  statusCommand,
+  metricsCommand,
+  clearStatsCommand,
+  remapBlockCommand,
+  versionCommand,
+];
 
 /** Run dm-remap in-process through the real command line parser, with every verb registered. */
 export async function cli(args: readonly string[]): Promise<CliRun> {

@@ -15,7 +15,9 @@ const USAGE = 64;
 /** The verbs a root --help lists under "Commands:", without `help` itself. */
 function verbsOf(help: string): string[] {
   const commands = help.split(/^Commands:$/m)[1]?.split(/^\S/m)[0] ?? '';
-  return [...commands.matchAll(/^ {2}([a-z][a-z-]*)/gm)].map((match) => match[1]!).filter((verb) => verb !== 'help');
+  return [...commands.matchAll(/^ {2}([a-z][a-z-]*)/gm)]
+    .map((match) => match[1]!)
+    .filter((verb) => verb !== 'help');
 }
 
 /** Every verb, as the in-process CLI the tests run registers them. */

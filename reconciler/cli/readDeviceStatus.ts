@@ -7,17 +7,26 @@
 import type { CliIo } from './io.js';
 import { ExitError, exitCodeOfDiagnostics } from './errors.js';
 import { printDiagnostics } from './output.js';
-import { environmentError, loggerFor, openController } from '../controller/commandSupport.js';
+import {
+  environmentError,
+  loggerFor,
+  openController,
+  resolveLockPath,
+} from '../controller/commandSupport.js';
 import type { ReconcileOptions } from '../controller/commandSupport.js';
 import { DAEMON_BACKOFF } from '../device/backoff.js';
 import type { Diagnostic } from '../spec/index.js';
 import { deviceStatuses } from '../health/deviceStatus.js';
 import type { DeviceStatus } from '../health/deviceStatus.js';
+import { DAEMON_VIEW_FILE, readDaemonView } from '../health/daemonView.js';
+import path from 'node:path';
 
 export interface DeviceStatusRead {
   devices: DeviceStatus[];
   diagnostics: Diagnostic[];
   now: Date;
+  /** The conditions' lastTransitionTime comes from a running daemon's view (else: this observation). */
+  transitionsKnown: boolean;
 }
 
 /**
@@ -41,8 +50,19 @@ export async function readDeviceStatus(options: ReconcileOptions, io: CliIo): Pr
       throw environmentError('cannot observe device-mapper', error);
     });
     const now = new Date();
-    return { devices: deviceStatuses(plan, input, now), diagnostics: [...controller.diagnostics], now };
+    const view = await readDaemonView(daemonViewPath(options, io.env));
+    return {
+      devices: deviceStatuses(plan, input, now, view),
+      diagnostics: [...controller.diagnostics],
+      now,
+      transitionsKnown: view !== undefined,
+    };
   } finally {
     await opened.close();
   }
+}
+
+/** Where the daemon keeps its view: beside its instance lock (/run/dm-remap/ for the host's daemon). */
+export function daemonViewPath(options: ReconcileOptions, env: NodeJS.ProcessEnv): string {
+  return path.join(path.dirname(resolveLockPath(options, env)), DAEMON_VIEW_FILE);
 }

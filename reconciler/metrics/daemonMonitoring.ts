@@ -13,6 +13,7 @@ import type { TransitionCommand } from '../health/transitionCommand.js';
 import { ControllerMetrics, DeviceMetrics } from './metrics.js';
 import { Registry } from 'prom-client';
 import { startMetricsServer } from './server.js';
+import { DaemonViewWriter } from '../health/daemonView.js';
 import type { MetricsAddress, MetricsServer } from './server.js';
 
 export interface DaemonMonitoringOptions {
@@ -20,6 +21,8 @@ export interface DaemonMonitoringOptions {
   env: NodeJS.ProcessEnv;
   onConditionChange?: string;
   metricsAddress?: MetricsAddress;
+  /** Where the view `dm-remap status` reads is kept (daemonView.ts). */
+  viewPath?: string;
 }
 
 export class DaemonMonitoring {
@@ -29,6 +32,7 @@ export class DaemonMonitoring {
   private readonly command: TransitionCommand | undefined;
   private readonly operations = new OperationClock(this.controllerMetrics);
   private server: MetricsServer | undefined;
+  private readonly view: DaemonViewWriter | undefined;
   private ready = false;
 
   constructor(private readonly options: DaemonMonitoringOptions) {
@@ -38,6 +42,11 @@ export class DaemonMonitoring {
     const onChange = this.command?.handle;
     this.health = new HealthMonitor({ logger: options.logger, ...(onChange ? { onChange } : {}) });
     this.health.subscribe((devices) => this.devices.update(devices));
+    this.view = options.viewPath ? new DaemonViewWriter(options.viewPath, options.logger) : undefined;
+    if (this.view) {
+      const view = this.view;
+      this.health.subscribe((devices) => view.update(devices));
+    }
   }
 
   /** The controller calls this on every report of every device (operation counts and durations). */
@@ -76,6 +85,7 @@ export class DaemonMonitoring {
   async stop(): Promise<void> {
     await this.server?.close();
     await this.command?.idle();
+    await this.view?.remove();
   }
 }
 

@@ -26,6 +26,7 @@ import { DAEMON_BACKOFF } from '../../device/backoff.js';
 import { systemdNotifier } from '../../host/systemdNotify.js';
 import { DaemonMonitoring } from '../../metrics/daemonMonitoring.js';
 import { parseMetricsAddress } from '../../metrics/server.js';
+import { daemonViewPath } from '../readDeviceStatus.js';
 import type { MetricsAddress } from '../../metrics/server.js';
 import type { Controller } from '../../controller/controller.js';
 
@@ -59,6 +60,7 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<void> 
     env: io.env,
     ...(options.onConditionChange ? { onConditionChange: options.onConditionChange } : {}),
     ...(metricsAddress ? { metricsAddress } : {}),
+    viewPath: daemonViewPath(options, io.env),
   });
   const opened = await openController(options, io, {
     logger,

@@ -20,7 +20,7 @@ import { healthy } from '../../health/conditions.js';
 import { formatStatus } from '../../health/formatStatus.js';
 
 export async function statusCommand(names: string[], options: ReconcileOptions, io: CliIo): Promise<void> {
-  const { devices: all, diagnostics, now } = await readDeviceStatus(options, io);
+  const { devices: all, diagnostics, now, transitionsKnown } = await readDeviceStatus(options, io);
   const wanted = new Set(names);
   const shown = names.length > 0 ? all.filter((device) => wanted.has(device.name)) : all;
   const unknown = names.filter((name) => !all.some((device) => device.name === name));
@@ -29,7 +29,7 @@ export async function statusCommand(names: string[], options: ReconcileOptions, 
     io.stdout(JSON.stringify({ devices: shown }, null, 2) + '\n');
   } else {
     printDiagnostics(io, diagnostics, true);
-    io.stdout(formatStatus(shown, { now, transitionsKnown: false }));
+    io.stdout(formatStatus(shown, { now, transitionsKnown }));
   }
   for (const name of unknown) {
     io.stderr(

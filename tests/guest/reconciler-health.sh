@@ -73,7 +73,6 @@ dm-remap run --config-dir "$CONFIG_DIR" --resync-interval 2s --log-format json \
 DAEMON_PID=$!
 wait_state a active
 grep -q '"operation":"metrics"' "$DAEMON_LOG" || fail "the daemon does not serve metrics: $(grep -v resync "$DAEMON_LOG")"
-metrics | grep phase || echo "(no phase series yet)"
 wait_for "metrics served" metric_is 'dm_remap_device_phase{device="a",phase="active"}' 1
 wait_for "metrics equal to dmsetup status (fresh device)" metrics_match_status a
 dm-remap status --config-dir "$CONFIG_DIR" || fail "a fresh device is not healthy in dm-remap status"
@@ -130,6 +129,11 @@ node -e '
 ' "$WORK/status.json" || fail "status JSON: $(cat "$WORK/status.json")"
 wait_for "metrics equal to dmsetup status (after the read error)" metrics_match_status a
 grep -q '^a Degraded True PendingBlocks$' "$HOOK_CALLS" || fail "hook calls: $(cat "$HOOK_CALLS")"
+set +e
+dm-remap status --config-dir "$CONFIG_DIR" >"$WORK/status-pending.txt"
+set -e
+grep -q '^a: Degraded/PendingBlocks: 1 pending block: ' "$WORK/status-pending.txt" ||
+  fail "status table: $(cat "$WORK/status-pending.txt")"
 
 step "metrics --textfile, without the daemon's help, says the same"
 dm-remap metrics --config-dir "$CONFIG_DIR" --textfile "$WORK/dm_remap.prom"
@@ -138,6 +142,6 @@ grep -qxF "dm_remap_pending_blocks{device=\"a\"} $(status_key a pending)" "$WORK
 
 step "stop"
 stop_daemon
-echo "--- status table of this run"
-cat "$WORK/status.txt"
+echo "--- status tables of this run: past the threshold, then after the read error"
+cat "$WORK/status.txt" "$WORK/status-pending.txt"
 echo "PASS"

@@ -53,6 +53,8 @@ export interface HealthInput {
   spec?: DeviceSpec;
   /** The target's parsed status, when the device runs and its status could be read. */
   remap?: RemapStatus;
+  /** Blocks remapped in the last 24 hours, as far as the daemon has watched (undefined: not known). */
+  remapsLastDay?: number;
 }
 
 /** Phases in which the device is as declared, or deliberately left as it is (apply counts them converged). */
@@ -197,7 +199,7 @@ function degradedCondition(input: HealthInput): ConditionCore {
       expected ? 'no target status to read: the device does not run' : 'the device does not run',
     );
   }
-  const findings = degradedFindings(status, input.spec);
+  const findings = degradedFindings(status, input.spec, input.remapsLastDay);
   const [first] = findings;
   if (!first) return degraded('False', 'Healthy', healthyMessage(status));
   return degraded('True', first.reason, findings.map((finding) => finding.message).join('; '));
@@ -208,7 +210,11 @@ interface Finding {
   message: string;
 }
 
-function degradedFindings(status: RemapStatus, spec: DeviceSpec | undefined): Finding[] {
+function degradedFindings(
+  status: RemapStatus,
+  spec: DeviceSpec | undefined,
+  remapsLastDay: number | undefined,
+): Finding[] {
   const findings: Finding[] = [];
   const lost = lostSectors(status);
   if (status.health === 'spare_full') {
@@ -251,6 +257,13 @@ function degradedFindings(status: RemapStatus, spec: DeviceSpec | undefined): Fi
       message:
         `spare ${spareUsagePercent(status)}% used (${status.spareBlocksUsed} of ${status.spareBlocksTotal} blocks), ` +
         `at or over the warning threshold of ${threshold}%`,
+    });
+  }
+  const rate = spec?.remapRateWarningPerDay;
+  if (rate !== undefined && remapsLastDay !== undefined && remapsLastDay >= rate) {
+    findings.push({
+      reason: 'RemapRateHigh',
+      message: `${plural(remapsLastDay, 'block')} remapped in the last 24 hours, at or over the warning rate of ${rate} a day`,
     });
   }
   if (!KNOWN_HEALTH.has(status.health)) {

@@ -9,7 +9,6 @@
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log.js';
-import type { Condition } from './conditions.js';
 import type { DeviceStatus } from './deviceStatus.js';
 
 export const DAEMON_VIEW_FILE = 'status.json';
@@ -66,8 +65,11 @@ export class DaemonViewWriter {
   }
 }
 
-/** Each device's conditions as a running daemon last saw them; undefined without a live daemon's view. */
-export async function readDaemonView(file: string): Promise<Map<string, Condition[]> | undefined> {
+/** What a running daemon last saw of a device that `status` cannot see itself. */
+export type DaemonDeviceView = Pick<DeviceStatus, 'conditions' | 'remapsLastDay'>;
+
+/** Each device's conditions (and remaps in the last day) as a running daemon last saw them; undefined without a live daemon's view. */
+export async function readDaemonView(file: string): Promise<Map<string, DaemonDeviceView> | undefined> {
   let view: DaemonView;
   try {
     view = JSON.parse(await readFile(file, 'utf8')) as DaemonView;
@@ -75,7 +77,15 @@ export async function readDaemonView(file: string): Promise<Map<string, Conditio
     return undefined;
   }
   if (!Number.isInteger(view.pid) || !Array.isArray(view.devices) || !alive(view.pid)) return undefined;
-  return new Map(view.devices.map((device) => [device.name, device.conditions]));
+  return new Map(
+    view.devices.map((device) => [
+      device.name,
+      {
+        conditions: device.conditions,
+        ...(device.remapsLastDay !== undefined ? { remapsLastDay: device.remapsLastDay } : {}),
+      },
+    ]),
+  );
 }
 
 function alive(pid: number): boolean {

@@ -20,6 +20,8 @@ export interface DeviceStatus {
   target: TargetCounters | null;
   /** The spec's threshold, when a spec declares the device. */
   spareUsageWarningPercent?: number;
+  /** Blocks remapped in the last 24 hours as the daemon watched them (only in the daemon's view). */
+  remapsLastDay?: number;
 }
 
 /** The machine state a device settles in for the plan's first operation (one vocabulary for both). */
@@ -57,7 +59,7 @@ export function deviceStatuses(
   plan: Plan,
   input: Pick<PlanInput, 'specs' | 'lastGood' | 'observation'>,
   now: Date,
-  previous?: ReadonlyMap<string, readonly Condition[]>,
+  previous?: ReadonlyMap<string, Pick<DeviceStatus, 'conditions' | 'remapsLastDay'>>,
 ): DeviceStatus[] {
   return plan.devices.map((device) => {
     const spec =
@@ -67,18 +69,22 @@ export function deviceStatuses(
     );
     const remap = observed?.remap?.status;
     const phase = phaseOfPlan(device);
+    const seen = previous?.get(device.name);
+    const remapsLastDay = remap ? seen?.remapsLastDay : undefined;
     const conditions = conditionsOf({
       phase,
       operation: device.operations[0],
       ...(spec ? { spec } : {}),
       ...(remap ? { remap } : {}),
+      ...(remapsLastDay !== undefined ? { remapsLastDay } : {}),
     });
     return {
       name: device.name,
       phase,
-      conditions: stampConditions(previous?.get(device.name), conditions, now),
+      conditions: stampConditions(seen?.conditions, conditions, now),
       target: remap ? targetCounters(remap) : null,
       ...(spec ? { spareUsageWarningPercent: spec.spareUsageWarningPercent } : {}),
+      ...(remapsLastDay !== undefined ? { remapsLastDay } : {}),
     };
   });
 }

@@ -13,6 +13,13 @@ import type { Condition, ConditionCore, ConditionType, HealthInput } from './con
 import { targetCounters } from './deviceStatus.js';
 import type { DeviceStatus } from './deviceStatus.js';
 
+const DAY_MS = 86_400_000;
+
+interface RemapSample {
+  at: number;
+  remapped: number;
+}
+
 export interface HealthView extends HealthInput {
   name: string;
 }
@@ -42,6 +49,8 @@ export interface HealthMonitorOptions {
 
 export class HealthMonitor implements HealthSink {
   private readonly views = new Map<string, DeviceStatus>();
+  /** Per device, its remapped count when it changed, over the last day (and the one before it). */
+  private readonly history = new Map<string, RemapSample[]>();
   private readonly listeners = new Set<(devices: DeviceStatus[]) => void>();
 
   constructor(private readonly options: HealthMonitorOptions) {}
@@ -49,13 +58,18 @@ export class HealthMonitor implements HealthSink {
   update(view: HealthView): Condition[] {
     const before = this.views.get(view.name);
     const now = (this.options.now ?? (() => new Date()))();
-    const conditions = stampConditions(before?.conditions, conditionsOf(view), now);
+    const remapsLastDay = view.remap
+      ? this.remapsLastDay(view.name, view.remap.remappedBlocks, now)
+      : undefined;
+    const input = remapsLastDay === undefined ? view : { ...view, remapsLastDay };
+    const conditions = stampConditions(before?.conditions, conditionsOf(input), now);
     this.views.set(view.name, {
       name: view.name,
       phase: view.phase,
       conditions,
       target: view.remap ? targetCounters(view.remap) : null,
       ...(view.spec ? { spareUsageWarningPercent: view.spec.spareUsageWarningPercent } : {}),
+      ...(remapsLastDay !== undefined ? { remapsLastDay } : {}),
     });
     const log = this.options.logger.child({ device: view.name });
     for (const condition of changedConditions(before?.conditions, conditions)) {
@@ -81,6 +95,7 @@ export class HealthMonitor implements HealthSink {
   }
 
   forget(name: string): void {
+    this.history.delete(name);
     if (this.views.delete(name)) this.notify();
   }
 
@@ -93,6 +108,24 @@ export class HealthMonitor implements HealthSink {
   subscribe(listener: (devices: DeviceStatus[]) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Blocks remapped since 24 hours ago, or since the daemon first saw the
+   * device if that is later. A count that went down (a new spare, a reformat)
+   * starts the history afresh.
+   */
+  private remapsLastDay(name: string, remapped: number, now: Date): number {
+    const samples = this.history.get(name) ?? [];
+    const last = samples[samples.length - 1];
+    if (last && remapped < last.remapped) samples.length = 0;
+    if (!last || remapped !== last.remapped || samples.length === 0)
+      samples.push({ at: now.getTime(), remapped });
+    const windowStart = now.getTime() - DAY_MS;
+    // Keep the newest sample at or before the window's start: the count when the window began.
+    while (samples.length > 1 && (samples[1]?.at ?? Infinity) <= windowStart) samples.shift();
+    this.history.set(name, samples);
+    return remapped - (samples[0]?.remapped ?? remapped);
   }
 
   private notify(): void {

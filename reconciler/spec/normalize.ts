@@ -11,6 +11,9 @@ export function normalizeManifest(manifest: RemapDeviceManifest, source: SourceL
     blockSizeBytes: spec.blockSize ?? SPEC_DEFAULTS.blockSize,
     readRetries: spec.readRetries ?? SPEC_DEFAULTS.readRetries,
     spareUsageWarningPercent: spec.spareUsageWarningPercent ?? SPEC_DEFAULTS.spareUsageWarningPercent,
+    ...(spec.remapRateWarningPerDay !== undefined
+      ? { remapRateWarningPerDay: spec.remapRateWarningPerDay }
+      : {}),
     state: spec.state ?? SPEC_DEFAULTS.state,
     paused: spec.paused ?? SPEC_DEFAULTS.paused,
     removalPolicy: spec.removalPolicy ?? SPEC_DEFAULTS.removalPolicy,

@@ -25,6 +25,7 @@ export interface RemapDeviceManifest {
     blockSize?: number;
     readRetries?: number;
     spareUsageWarningPercent?: number;
+    remapRateWarningPerDay?: number;
     state?: DeviceState;
     paused?: boolean;
     removalPolicy?: RemovalPolicy;
@@ -61,6 +62,8 @@ export interface DeviceSpec {
   blockSizeBytes: number;
   readRetries: number;
   spareUsageWarningPercent: number;
+  /** Blocks remapped in 24 hours at which the device is Degraded/RemapRateHigh; absent: no rate warning. */
+  remapRateWarningPerDay?: number;
   state: DeviceState;
   paused: boolean;
   removalPolicy: RemovalPolicy;

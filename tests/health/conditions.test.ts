@@ -85,6 +85,16 @@ test('a full spare, lost sectors and remap failures are Degraded, each with its 
   t.false(healthy(conditionsOf(input({ remap: full }))));
 });
 
+test('remaps in the last day at or over remapRateWarningPerDay are Degraded/RemapRateHigh; off without the field', (t) => {
+  const spec = deviceSpec('a', { remapRateWarningPerDay: 10 });
+  const remap = remapStatus({ health: 'degraded', remappedBlocks: 12, spareBlocksUsed: 12 });
+  const degraded = condition(conditionsOf(input({ spec, remap, remapsLastDay: 10 })), 'Degraded');
+  t.like(degraded, { status: 'True', reason: 'RemapRateHigh' });
+  t.is(degraded.message, '10 blocks remapped in the last 24 hours, at or over the warning rate of 10 a day');
+  t.is(condition(conditionsOf(input({ spec, remap, remapsLastDay: 9 })), 'Degraded').status, 'False');
+  t.is(condition(conditionsOf(input({ remap, remapsLastDay: 500 })), 'Degraded').status, 'False');
+});
+
 test('a metadata error or a failing main is Failed, with its own reason, and not Ready', (t) => {
   for (const [health, reason] of [
     ['metadata_error', 'MetadataError'],

@@ -29,7 +29,7 @@ test('the writer replaces the file only when the view changes; the reader gives 
   t.is((await fs.stat(file)).mtimeMs, first.mtimeMs, 'an unchanged view is not written again');
   t.deepEqual(await fs.readdir(dir), ['status.json']);
   const view = await readDaemonView(file);
-  t.is(view?.get('a')?.[0]?.lastTransitionTime, since.toISOString());
+  t.is(view?.get('a')?.conditions[0]?.lastTransitionTime, since.toISOString());
 });
 
 test('a view left by a daemon that is gone, or unreadable, is ignored', async (t) => {
@@ -59,4 +59,20 @@ test('status beside a daemon: lastTransitionTime and AGE come from its view', as
   t.is(ready?.lastTransitionTime, since.toISOString());
   const table = await world.cli('status', ...world.kernelArgs);
   t.regex(table.stdout, /^a +active +True .* 3h$/m);
+});
+
+test("status beside a daemon: the remaps it watched over the last day meet the spec's remapRateWarningPerDay", async (t) => {
+  const world = await CliWorld.create(t, ['a']);
+  await world.writeSpec('a', ['remapRateWarningPerDay: 5']);
+  t.is((await world.cli('apply', ...world.kernelArgs)).status, 0);
+  await fs.writeFile(
+    path.join(`${world.simFile}.state`, 'status.json'),
+    JSON.stringify({ pid: process.pid, devices: [{ ...device('a', new Date()), remapsLastDay: 7 }] }),
+  );
+  const run = await world.cli('status', ...world.kernelArgs);
+  t.is(run.status, 1);
+  t.regex(
+    run.stdout,
+    /^a: Degraded\/RemapRateHigh: 7 blocks remapped in the last 24 hours, at or over the warning rate of 5 a day$/m,
+  );
 });

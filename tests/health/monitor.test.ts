@@ -122,3 +122,25 @@ test('wired into the controller, every pass evaluates the rules from the fresh t
   t.like(degraded, { status: 'True', reason: 'PendingBlocks' });
   t.is(lines.filter((line) => line.operation === 'health').length, 1);
 });
+
+test('remaps over the last 24 hours, as the daemon watched them, are Degraded/RemapRateHigh at remapRateWarningPerDay', (t) => {
+  const { logger } = capturingLogger();
+  let now = new Date('2026-12-01T00:00:00Z');
+  const monitor = new HealthMonitor({ logger, now: () => now });
+  const rated = deviceSpec('a', { remapRateWarningPerDay: 10 });
+  const at = (hours: number, remapped: number) => {
+    now = new Date(Date.UTC(2026, 11, 1, hours));
+    const remap = remapStatus({ remappedBlocks: remapped, spareBlocksUsed: remapped });
+    return monitor
+      .update({ name: 'a', phase: 'active', spec: rated, remap })
+      .find((c) => c.type === 'Degraded');
+  };
+  t.like(at(0, 0), { status: 'False' });
+  t.like(at(1, 5), { status: 'False' });
+  t.like(at(2, 12), { status: 'True', reason: 'RemapRateHigh' });
+  t.is(monitor.devices()[0]?.remapsLastDay, 12);
+  t.like(at(25, 13), { status: 'False' }, 'the first hours fell out of the window');
+  t.is(monitor.devices()[0]?.remapsLastDay, 8);
+  t.like(at(26, 2), { status: 'False' }, 'fewer remaps than before (a new spare): counted afresh');
+  t.is(monitor.devices()[0]?.remapsLastDay, 0);
+});

@@ -62,6 +62,7 @@ const structure = {
         },
         readRetries: { type: 'integer', minimum: 0, maximum: 16, nullable: true },
         spareUsageWarningPercent: { type: 'integer', minimum: 1, maximum: 100, nullable: true },
+        remapRateWarningPerDay: { type: 'integer', minimum: 1, maximum: 1_000_000, nullable: true },
         state: { type: 'string', enum: ['active', 'absent'], nullable: true },
         paused: { type: 'boolean', nullable: true },
         removalPolicy: { type: 'string', enum: ['Retain', 'Delete'], nullable: true },

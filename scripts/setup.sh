@@ -70,7 +70,7 @@ for alias in 6.1 6.12; do
 done
 
 # debootstrap + the package's dependencies, once (3-8 min), then cached in .cache/vm/debian/.
-step "Debian 12 root for the package boot test: $(bash scripts/vm/debian-root.sh 6.1 | head -n1 | sed "s|^$ROOT/||")"
+step "Debian 12 root for the package boot test: $(bash scripts/vm/debian-root.sh 6.1 | sed -n "1s|^$ROOT/||p")"
 
 if compgen -G "kmod/*.c" >/dev/null; then
 	step "building dm-remap.ko for both kernels"

@@ -15,7 +15,24 @@ export interface LoggerOptions {
   /** Where lines go: stdout for the daemon, stderr for one-shot commands whose stdout is their output. */
   stream: Writable & { isTTY?: boolean };
   level?: string;
+  /**
+   * Lines go to journald (JOURNAL_STREAM is set): each starts with its
+   * syslog priority, `<3>` error, `<4>` warning, `<6>` info, `<7>` debug,
+   * which journald takes off and records, so `journalctl -p warning` works.
+   */
+  journal?: boolean;
 }
+
+/** sd-daemon(3) priority prefixes by winston level. */
+const JOURNAL_PRIORITY: Readonly<Record<string, number>> = { error: 3, warn: 4, info: 6, debug: 7 };
+const MESSAGE = Symbol.for('message');
+
+const journalPriority = winston.format((info) => {
+  const line = (info as unknown as Record<symbol, unknown>)[MESSAGE];
+  const priority = JOURNAL_PRIORITY[info.level] ?? 6;
+  (info as unknown as Record<symbol, unknown>)[MESSAGE] = `<${priority}>${String(line)}`;
+  return info;
+});
 
 const textLine = winston.format.printf((info) => {
   const { level, message, timestamp, device, operation } = info as Record<string, unknown>;
@@ -28,7 +45,11 @@ export function createLogger(options: LoggerOptions): Logger {
   const text = options.format === 'text' || (options.format === 'auto' && options.stream.isTTY === true);
   return winston.createLogger({
     level: options.level ?? 'info',
-    format: winston.format.combine(winston.format.timestamp(), text ? textLine : winston.format.json()),
+    format: winston.format.combine(
+      winston.format.timestamp(),
+      text ? textLine : winston.format.json(),
+      ...(options.journal ? [journalPriority()] : []),
+    ),
     transports: [new winston.transports.Stream({ stream: options.stream })],
   });
 }

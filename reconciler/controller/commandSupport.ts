@@ -170,7 +170,12 @@ export function durationOption(flag: string, text: string): number {
 }
 
 /** Log lines go through `write` (a CliIo stream) as JSON or text. */
-export function loggerFor(write: (text: string) => void, format: LogFormat, isTTY: boolean): Logger {
+export function loggerFor(
+  write: (text: string) => void,
+  format: LogFormat,
+  isTTY: boolean,
+  settings: { level?: string; journal?: boolean } = {},
+): Logger {
   const stream = Object.assign(
     new Writable({
       write(chunk: Buffer | string, _encoding, callback) {
@@ -180,7 +185,7 @@ export function loggerFor(write: (text: string) => void, format: LogFormat, isTT
     }),
     { isTTY },
   );
-  return createLogger({ format, stream });
+  return createLogger({ format, stream, ...settings });
 }
 
 export interface OpenedController {

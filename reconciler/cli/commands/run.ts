@@ -35,6 +35,7 @@ export interface RunOptions extends ReconcileOptions {
   stopTimeout: string;
   onConditionChange?: string;
   metricsAddress?: string;
+  logLevel: string;
 }
 
 const WATCH_DEBOUNCE_MS = 300;
@@ -49,7 +50,11 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<void> 
   const resyncIntervalMs = durationOption('--resync-interval', options.resyncInterval);
   const stopTimeoutMs = durationOption('--stop-timeout', options.stopTimeout);
   const metricsAddress = metricsAddressOption(options.metricsAddress);
-  const logger = loggerFor((text) => io.stdout(text), options.logFormat, process.stdout.isTTY === true);
+  const logger = loggerFor((text) => io.stdout(text), options.logFormat, process.stdout.isTTY === true, {
+    level: options.logLevel,
+    // Under systemd: each line's syslog priority, so `journalctl -p warning` shows warnings alone.
+    journal: io.env.JOURNAL_STREAM !== undefined && io.env.JOURNAL_STREAM !== '',
+  });
   // Held for the daemon's whole life: an apply run beside it waits (and gives up after its --timeout).
   const lock = await acquireActingLock(options, io, {
     holder: 'run',
@@ -160,6 +165,11 @@ export const command: CliCommand = {
           'run PROGRAM (no shell, no arguments) on each Degraded or Failed transition, with DM_REMAP_DEVICE, ' +
             'DM_REMAP_CONDITION, DM_REMAP_STATUS, DM_REMAP_REASON and DM_REMAP_MESSAGE in its environment',
         ),
+      )
+      .addOption(
+        new Option('--log-level <level>', 'log this level and above (debug: every pass and observation)')
+          .choices(['error', 'warn', 'info', 'debug'])
+          .default('info'),
       )
       .addOption(
         new Option(

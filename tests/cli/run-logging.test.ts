@@ -1,0 +1,58 @@
+/**
+ * The daemon's logging under systemd: with JOURNAL_STREAM set each line
+ * carries its syslog priority (`<4>` for a warning) so `journalctl -p
+ * warning` works, and --log-level drops what is below it.
+ */
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CliWorld } from '../controller/cliHarness.js';
+
+test('under journald, each line has its priority; --log-level warn keeps only warnings and errors', async (t) => {
+  const world = await CliWorld.create(t, ['a']);
+  await world.writeSpec('a');
+  t.is((await world.cli('apply', ...world.kernelArgs)).status, 0);
+  const state = await world.kernel();
+  const a = state.devices.find((device) => device.name === 'a');
+  if (!a) return t.fail('no device a');
+  a.remapStatus = { health: 'degraded', pendingBlocks: 1 };
+  await world.writeKernel(state);
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx/esm',
+      'reconciler/cli/main.ts',
+      'run',
+      ...world.kernelArgs,
+      '--resync-interval',
+      '200ms',
+      '--log-level',
+      'warn',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, JOURNAL_STREAM: '8:12345' } },
+  );
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  for (let waited = 0; !stdout.includes('PendingBlocks') && waited < 15_000; waited += 100) await sleep(100);
+  await sleep(1_000);
+  child.kill('SIGTERM');
+  t.is(await exited, 0);
+  const lines = stdout.trim().split('\n');
+  t.true(lines.length >= 1, stdout);
+  t.true(
+    lines.every((line) => /^<[34]>\{/.test(line)),
+    stdout,
+  );
+  t.regex(stdout, /^<4>\{.*"reason":"PendingBlocks"/m);
+  t.notRegex(stdout, /reconciling all devices/);
+});
+
+test('a bad --log-level is a usage error (64)', async (t) => {
+  const world = await CliWorld.create(t, []);
+  t.is((await world.cli('run', ...world.kernelArgs, '--log-level', 'chatty')).status, 64);
+});

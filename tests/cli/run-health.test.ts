@@ -4,11 +4,10 @@
  * resync passes follow, and --on-condition-change runs once for it.
  */
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CliWorld } from '../controller/cliHarness.js';
+import { CliWorld, spawnCli } from '../controller/cliHarness.js';
 
 interface Line {
   level: string;
@@ -38,24 +37,14 @@ test('a Degraded device is logged once and the transition command runs once, ove
     },
   );
 
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx/esm',
-      'reconciler/cli/main.ts',
-      'run',
-      ...world.kernelArgs,
-      '--resync-interval',
-      '200ms',
-      '--on-condition-change',
-      hook,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
+  const child = spawnCli(t, [
+    'run',
+    ...world.kernelArgs,
+    '--resync-interval',
+    '200ms',
+    '--on-condition-change',
+    hook,
+  ]);
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));

@@ -4,9 +4,8 @@
  * warning` works, and --log-level drops what is below it.
  */
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CliWorld } from '../controller/cliHarness.js';
+import { CliWorld, spawnCli } from '../controller/cliHarness.js';
 
 test('under journald, each line has its priority; --log-level warn keeps only warnings and errors', async (t) => {
   const world = await CliWorld.create(t, ['a']);
@@ -17,24 +16,11 @@ test('under journald, each line has its priority; --log-level warn keeps only wa
   if (!a) return t.fail('no device a');
   a.remapStatus = { health: 'degraded', pendingBlocks: 1 };
   await world.writeKernel(state);
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx/esm',
-      'reconciler/cli/main.ts',
-      'run',
-      ...world.kernelArgs,
-      '--resync-interval',
-      '200ms',
-      '--log-level',
-      'warn',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, JOURNAL_STREAM: '8:12345' } },
+  const child = spawnCli(
+    t,
+    ['run', ...world.kernelArgs, '--resync-interval', '200ms', '--log-level', 'warn'],
+    { ...process.env, JOURNAL_STREAM: '8:12345' },
   );
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));

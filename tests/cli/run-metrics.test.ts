@@ -4,9 +4,8 @@
  * without the flag.
  */
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CliWorld } from '../controller/cliHarness.js';
+import { CliWorld, spawnCli } from '../controller/cliHarness.js';
 
 test('the daemon serves per-device metrics, controller metrics, /healthz and /readyz', async (t) => {
   const world = await CliWorld.create(t, ['a']);
@@ -18,24 +17,14 @@ test('the daemon serves per-device metrics, controller metrics, /healthz and /re
   a.remapStatus = { health: 'degraded', remappedBlocks: 900, spareBlocksUsed: 900, readErrors: 4 };
   await world.writeKernel(state);
 
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx/esm',
-      'reconciler/cli/main.ts',
-      'run',
-      ...world.kernelArgs,
-      '--resync-interval',
-      '1s',
-      '--metrics-address',
-      '127.0.0.1:0',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
+  const child = spawnCli(t, [
+    'run',
+    ...world.kernelArgs,
+    '--resync-interval',
+    '1s',
+    '--metrics-address',
+    '127.0.0.1:0',
+  ]);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -5,11 +5,10 @@
  */
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CliWorld } from '../controller/cliHarness.js';
+import { CliWorld, spawnCli } from '../controller/cliHarness.js';
 
 interface Daemon {
   lines: { message: string; device?: string; operation?: string; state?: string }[];
@@ -20,23 +19,7 @@ interface Daemon {
 }
 
 function startDaemon(t: ExecutionContext, world: CliWorld, extra: string[] = []): Daemon {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx/esm',
-      'reconciler/cli/main.ts',
-      'run',
-      ...world.kernelArgs,
-      '--resync-interval',
-      '300ms',
-      ...extra,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
+  const child = spawnCli(t, ['run', ...world.kernelArgs, '--resync-interval', '300ms', ...extra]);
   const lines: Daemon['lines'] = [];
   const waiters = new Set<() => void>();
   let buffered = '';

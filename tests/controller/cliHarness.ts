@@ -3,9 +3,12 @@
  * simulated kernel kept in a JSON file (`--kernel sim:FILE`) and a real
  * config dir in a temporary directory; ava tears both down.
  */
+import { spawn } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import type { ExecutionContext } from 'ava';
 import type { CliIo } from '../../reconciler/cli/io.js';
 import { runCli } from '../../reconciler/cli/program.js';
@@ -145,4 +148,24 @@ export async function cli(args: readonly string[]): Promise<CliRun> {
   const io: CliIo = { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text), env: {} };
   const status = await runCli(['node', 'dm-remap', ...args], io, COMMANDS);
   return { status, stdout, stderr };
+}
+
+/**
+ * Start `dm-remap ARGS...` from the sources as a process of its own (the
+ * daemon needs real signals and its own exit status); killed at teardown if
+ * it is still running.
+ */
+export function spawnCli(
+  t: ExecutionContext,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): ChildProcessByStdio<null, Readable, Readable> {
+  const child = spawn(process.execPath, ['--import', 'tsx/esm', 'reconciler/cli/main.ts', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  });
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  return child;
 }

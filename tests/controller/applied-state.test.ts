@@ -23,6 +23,15 @@ async function converge(controller: Controller) {
 }
 
 /** Device a created, 2 blocks remapped and seen by a pass, then the device taken down by `takeDown`. */
+/** Device a declared on its default spare, a blank NEW_SPARE beside it, and a state store of their own. */
+function worldWithNewSpare() {
+  const kernel = newKernel(['a']);
+  kernel.addBlockDevice(NEW_SPARE, 8_192);
+  const specs = new MemorySpecs();
+  specs.set('a');
+  return { kernel, specs, stateStore: new MemoryStateStore() };
+}
+
 type TakeDown = (
   kernel: ReturnType<typeof newKernel>,
   specs: MemorySpecs,
@@ -30,11 +39,7 @@ type TakeDown = (
 ) => Promise<void>;
 
 async function remappedThenDown(takeDown: TakeDown) {
-  const kernel = newKernel(['a']);
-  kernel.addBlockDevice(NEW_SPARE, 8_192);
-  const specs = new MemorySpecs();
-  const stateStore = new MemoryStateStore();
-  specs.set('a');
+  const { kernel, specs, stateStore } = worldWithNewSpare();
   await converge(newController(kernel, specs, { stateStore }));
   kernel.injectRemappedBlocks('a', 2);
   await converge(newController(kernel, specs, { stateStore }));
@@ -55,11 +60,7 @@ test('removed out of band, then a new spare: a restarted reconciler refuses to c
 });
 
 test('remapped after the last pass, then removed out of band: the old spare is read and the new one refused', async (t) => {
-  const kernel = newKernel(['a']);
-  kernel.addBlockDevice(NEW_SPARE, 8_192);
-  const specs = new MemorySpecs();
-  const stateStore = new MemoryStateStore();
-  specs.set('a');
+  const { kernel, specs, stateStore } = worldWithNewSpare();
   // Only apply ever ran: the record says 0 remaps.
   await converge(newController(kernel, specs, { stateStore }));
   await kernel.message('a', ['remap', '17']);
@@ -99,11 +100,7 @@ test('--accept-data-loss creates it on the new spare, and the record then follow
 });
 
 test('a removal records the counts read after the suspend, so remaps made since the last pass count', async (t) => {
-  const kernel = newKernel(['a']);
-  kernel.addBlockDevice(NEW_SPARE, 8_192);
-  const specs = new MemorySpecs();
-  const stateStore = new MemoryStateStore();
-  specs.set('a');
+  const { kernel, specs, stateStore } = worldWithNewSpare();
   await converge(newController(kernel, specs, { stateStore }));
   const { logger, lines } = capturingLogger();
   const controller = newController(kernel, specs, { stateStore, logger });

@@ -45,30 +45,27 @@ test('a record whose status was unreadable counts as holding data', (t) => {
   t.like(planDevice('a', input).operations[0], { kind: 'refuse', code: 'wouldStrandData' });
 });
 
-test('remaps made after the last pass count: the old spare is read, not only the record', (t) => {
+/** Device a last ran on spare format f1 with no remaps recorded; its old spare now shows format `formatId` holding 3. */
+function oldSpareNowHolds(formatId: string): PlanInput {
   const world = new FakeObservation()
     .spec('a')
     .appliedRecord('a', { spare: { path: '/dev/disk/by-id/a-spare', majorMinor: '8:1', formatId: 'f1' } })
     .spare('/dev/disk/by-id/a-spare', {
       state: 'formatted',
-      superblock: { ...SUPERBLOCK, formatId: 'f1' },
+      superblock: { ...SUPERBLOCK, formatId },
       remapCount: 3,
     });
-  const [operation] = planDevice('a', downWithNewSpare(world)).operations;
+  return downWithNewSpare(world);
+}
+
+test('remaps made after the last pass count: the old spare is read, not only the record', (t) => {
+  const [operation] = planDevice('a', oldSpareNowHolds('f1')).operations;
   t.like(operation, { kind: 'refuse', code: 'wouldStrandData' });
   t.regex(operation?.reason ?? '', /holds 3 remapped blocks \(read from its metadata now\)/);
 });
 
 test('remaps on a later format of the old spare are not its remaps', (t) => {
-  const world = new FakeObservation()
-    .spec('a')
-    .appliedRecord('a', { spare: { path: '/dev/disk/by-id/a-spare', majorMinor: '8:1', formatId: 'f1' } })
-    .spare('/dev/disk/by-id/a-spare', {
-      state: 'formatted',
-      superblock: { ...SUPERBLOCK, formatId: 'f2' },
-      remapCount: 3,
-    });
-  t.deepEqual(kinds(planDevice('a', downWithNewSpare(world)).operations), ['create']);
+  t.deepEqual(kinds(planDevice('a', oldSpareNowHolds('f2')).operations), ['create']);
 });
 
 test('a new spare goes ahead when the old one held nothing', (t) => {

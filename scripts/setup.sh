@@ -5,7 +5,8 @@
 # checkpatch tool, then boots one guest to prove the rig works. Idempotent:
 # a second run only checks and takes seconds (plus one short guest boot).
 #
-# Usage: sudo bash scripts/setup.sh
+# Usage: bash scripts/setup.sh   (as root; as another user it re-runs itself
+#        through sudo, so the same command works in a root shell with no sudo)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -38,7 +39,10 @@ die() {
 	exit 1
 }
 
-[[ $EUID -eq 0 ]] || die "run as root (sudo bash scripts/setup.sh): it installs Debian packages"
+if [[ $EUID -ne 0 ]]; then
+	command -v sudo >/dev/null || die "run as root: it installs Debian packages (and there is no sudo here)"
+	exec sudo bash "$0" "$@"
+fi
 [[ -r /etc/debian_version ]] || die "needs Debian 12 (apt, Debian's kernel packages)"
 command -v node >/dev/null || die "Node.js 20 or newer must be installed first (Debian 12's own nodejs is 18)"
 node_major=$(node -p 'process.versions.node.split(".")[0]')

@@ -54,7 +54,7 @@ test('a Degraded device is logged once and the transition command runs once, ove
       .filter((line) => line.trim())
       .map((line) => JSON.parse(line) as Line);
   const resyncs = () => lines().filter((line) => line.message === 'reconciling all devices (resync)').length;
-  for (let waited = 0; resyncs() < 4 && waited < 15_000; waited += 100) await sleep(100);
+  for (let waited = 0; resyncs() < 4 && waited < 60_000; waited += 100) await sleep(100);
   t.true(resyncs() >= 4, stdout);
   child.kill('SIGTERM');
   t.is(await exited, 0);

@@ -24,7 +24,7 @@ test('under journald, each line has its priority; --log-level warn keeps only wa
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  for (let waited = 0; !stdout.includes('PendingBlocks') && waited < 15_000; waited += 100) await sleep(100);
+  for (let waited = 0; !stdout.includes('PendingBlocks') && waited < 60_000; waited += 100) await sleep(100);
   await sleep(1_000);
   child.kill('SIGTERM');
   t.is(await exited, 0);

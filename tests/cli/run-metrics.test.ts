@@ -31,13 +31,13 @@ test('the daemon serves per-device metrics, controller metrics, /healthz and /re
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   let base: string | undefined;
-  for (let waited = 0; base === undefined && waited < 15_000; waited += 100) {
+  for (let waited = 0; base === undefined && waited < 60_000; waited += 100) {
     base = /serving metrics on (http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(stdout)?.[1];
     if (base === undefined) await sleep(100);
   }
   if (base === undefined) return t.fail(`no metrics address logged: ${stdout} ${stderr}`);
   let ready = 503;
-  for (let waited = 0; ready !== 200 && waited < 15_000; waited += 100) {
+  for (let waited = 0; ready !== 200 && waited < 60_000; waited += 100) {
     ready = (await fetch(`${base}/readyz`)).status;
     if (ready !== 200) await sleep(100);
   }

@@ -37,7 +37,7 @@ function startDaemon(t: ExecutionContext, world: CliWorld, extra: string[] = [])
     lines,
     exited,
     signal: (name) => child.kill(name),
-    waitFor: (match, timeoutMs = 15_000) =>
+    waitFor: (match, timeoutMs = 60_000) =>
       new Promise<void>((resolve, reject) => {
         const check = () => {
           if (!lines.some(match)) return;
@@ -101,7 +101,7 @@ test('editor leftovers and an invalid save never change a running device', async
 });
 
 /** Polls `condition` until it holds, or fails after `timeoutMs`. */
-async function eventually(condition: () => Promise<boolean>, what: string, timeoutMs = 15_000) {
+async function eventually(condition: () => Promise<boolean>, what: string, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

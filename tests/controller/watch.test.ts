@@ -17,6 +17,17 @@ const DEBOUNCE_MS = 500;
 /** Longer than the debounce plus chokidar's write-finish check. */
 const SETTLE_MS = 2_000;
 
+/**
+ * Waits until at least `atLeast` bursts were reported (bounded: a loaded
+ * machine can deliver events late), then SETTLE_MS more for any burst that
+ * should not come.
+ */
+async function settle(bursts: () => number, atLeast: number): Promise<number> {
+  for (let waited = 0; bursts() < atLeast && waited < 30_000; waited += 50) await sleep(50);
+  await sleep(SETTLE_MS);
+  return bursts();
+}
+
 async function watchedDir(t: { teardown(fn: () => Promise<void>): void }) {
   const dir = await mkdtemp(path.join(tmpdir(), 'dm-remap-watch-'));
   let bursts = 0;
@@ -36,20 +47,17 @@ test('an atomic save (temp file renamed over the spec) is one burst', async (t) 
   const { dir, bursts } = await watchedDir(t);
   await writeFile(path.join(dir, '.a.yaml.tmp'), 'one');
   await rename(path.join(dir, '.a.yaml.tmp'), path.join(dir, 'a.yaml'));
-  await sleep(SETTLE_MS);
-  t.is(bursts(), 1);
+  t.is(await settle(bursts, 1), 1);
 });
 
 test("vim's backup dance (rename to a~, write, delete a~) is one burst", async (t) => {
   const { dir, bursts } = await watchedDir(t);
   await writeFile(path.join(dir, 'a.yaml'), 'one');
-  await sleep(SETTLE_MS);
-  const before = bursts();
+  const before = await settle(bursts, 1);
   await rename(path.join(dir, 'a.yaml'), path.join(dir, 'a.yaml~'));
   await writeFile(path.join(dir, 'a.yaml'), 'two');
   await unlink(path.join(dir, 'a.yaml~'));
-  await sleep(SETTLE_MS);
-  t.is(bursts() - before, 1);
+  t.is((await settle(bursts, before + 1)) - before, 1);
 });
 
 test('editor leftovers alone trigger nothing', async (t) => {
@@ -64,10 +72,9 @@ test('editor leftovers alone trigger nothing', async (t) => {
 test('a deleted spec is a burst too', async (t) => {
   const { dir, bursts } = await watchedDir(t);
   await writeFile(path.join(dir, 'a.yaml'), 'one');
-  await sleep(SETTLE_MS);
+  await settle(bursts, 1);
   await unlink(path.join(dir, 'a.yaml'));
-  await sleep(SETTLE_MS);
-  t.is(bursts(), 2);
+  t.is(await settle(bursts, 2), 2);
 });
 
 class FakeWatcher extends EventEmitter implements FileWatcher {

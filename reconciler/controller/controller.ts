@@ -449,7 +449,7 @@ export class Controller {
       device,
       spare: spec ? input.blockDevices.get(spec.spareDevice) : undefined,
       formatIdBeforeLoad: spec ? this.formatSeen.get(spec.spareDevice) : undefined,
-      now: new Date(),
+      now: new Date(this.clock.now()),
     });
     if (record) await this.saveRecord(record);
   }
@@ -467,7 +467,7 @@ export class Controller {
     }
     const read = this.applied?.get(name);
     if (read?.state !== 'ok' || this.options.readOnlyState) return;
-    const record = recordWithCounts(read.record, status, new Date());
+    const record = recordWithCounts(read.record, status, new Date(this.clock.now()));
     if (record) await this.saveRecord(record);
   }
 

@@ -79,14 +79,7 @@ test('the device comes back on the spare it last ran on', (t) => {
     .appliedRecord('a', { remappedBlocks: 2, spare: { path: '/dev/disk/by-id/a-spare', majorMinor: '8:99' } })
     .spare('/dev/disk/by-id/a-spare', {
       state: 'formatted',
-      superblock: {
-        version: 1,
-        blockSectors: 8,
-        mainSectors: 2_097_152,
-        spareSectors: 262_144,
-        sequence: 4,
-        mainId: '',
-      },
+      superblock: { ...SUPERBLOCK, sequence: 4 },
     });
   // The major:minor differs after a reboot: it is not what identifies the spare.
   t.deepEqual(kinds(planDevice('a', world.build()).operations), ['create']);
@@ -130,15 +123,7 @@ test('the same path formatted anew (another format id) is refused', (t) => {
     })
     .spare('/dev/disk/by-id/a-spare', {
       state: 'formatted',
-      superblock: {
-        version: 1,
-        blockSectors: 8,
-        mainSectors: 2_097_152,
-        spareSectors: 262_144,
-        sequence: 1,
-        formatId: '00000000000000bb',
-        mainId: '',
-      },
+      superblock: { ...SUPERBLOCK, formatId: '00000000000000bb' },
     });
   t.like(planDevice('a', world.build()).operations[0], { kind: 'refuse', code: 'wouldStrandData' });
 });

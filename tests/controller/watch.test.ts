@@ -1,46 +1,16 @@
 import test from 'ava';
 import { EventEmitter } from 'node:events';
-import { mkdtemp, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { watchConfigDir } from '../../reconciler/controller/watch.js';
 import type { FileWatcher } from '../../reconciler/controller/watch.js';
-import { classifyEntryName } from '../../reconciler/spec/index.js';
-
-/**
- * Wide margins: chokidar reports a written file only after polling its size,
- * and on a loaded machine that poll can land more than 150 ms after the other
- * events of the same save, which split one burst in two.
- */
-const DEBOUNCE_MS = 500;
-/** Longer than the debounce plus chokidar's write-finish check. */
-const SETTLE_MS = 2_000;
-
-/**
- * Waits until at least `atLeast` bursts were reported (bounded: a loaded
- * machine can deliver events late), then SETTLE_MS more for any burst that
- * should not come.
- */
-async function settle(bursts: () => number, atLeast: number): Promise<number> {
-  for (let waited = 0; bursts() < atLeast && waited < 30_000; waited += 50) await sleep(50);
-  await sleep(SETTLE_MS);
-  return bursts();
-}
+import { SETTLE_MS, settle, watchBursts } from '../helpers/watchBursts.js';
 
 async function watchedDir(t: { teardown(fn: () => Promise<void>): void }) {
   const dir = await mkdtemp(path.join(tmpdir(), 'dm-remap-watch-'));
-  let bursts = 0;
-  const watcher = watchConfigDir(dir, () => (bursts += 1), {
-    debounceMs: DEBOUNCE_MS,
-    ignoreName: (name) => !classifyEntryName(name).read,
-  });
-  t.teardown(async () => {
-    await watcher.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  await watcher.ready;
-  return { dir, bursts: () => bursts };
+  return { dir, bursts: await watchBursts(t, dir) };
 }
 
 test('an atomic save (temp file renamed over the spec) is one burst', async (t) => {

@@ -11,12 +11,7 @@ import test from 'ava';
 import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { watchConfigDir } from '../../reconciler/controller/watch.js';
-import { classifyEntryName } from '../../reconciler/spec/index.js';
-
-const DEBOUNCE_MS = 500;
-const SETTLE_MS = 2_000;
+import { settle, watchBursts } from '../helpers/watchBursts.js';
 
 /** Writes a new generation of `files` into `dir` as the kubelet does. */
 async function kubeletUpdate(dir: string, generation: number, files: Record<string, string>): Promise<void> {
@@ -32,31 +27,10 @@ async function kubeletUpdate(dir: string, generation: number, files: Record<stri
     await rm(path.join(dir, `..2026_12_04_00_00_0${generation - 1}.000000000`), { recursive: true });
 }
 
-/**
- * Waits until at least `atLeast` bursts were reported (bounded: a loaded
- * machine can deliver events late), then SETTLE_MS more for any burst that
- * should not come.
- */
-async function settle(bursts: () => number, atLeast: number): Promise<number> {
-  for (let waited = 0; bursts() < atLeast && waited < 30_000; waited += 50) await sleep(50);
-  await sleep(SETTLE_MS);
-  return bursts();
-}
-
 async function configMapDir(t: { teardown(fn: () => Promise<void>): void }) {
   const dir = await mkdtemp(path.join(tmpdir(), 'dm-remap-configmap-'));
   await kubeletUpdate(dir, 1, { 'a.yaml': 'generation: 1\n' });
-  let bursts = 0;
-  const watcher = watchConfigDir(dir, () => (bursts += 1), {
-    debounceMs: DEBOUNCE_MS,
-    ignoreName: (name) => !classifyEntryName(name).read,
-  });
-  t.teardown(async () => {
-    await watcher.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  await watcher.ready;
-  return { dir, bursts: () => bursts };
+  return { dir, bursts: await watchBursts(t, dir) };
 }
 
 test('the simulated kubelet update changes what a.yaml reads, through an unchanged link', async (t) => {

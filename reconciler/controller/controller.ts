@@ -493,12 +493,14 @@ export class Controller {
   }
 
   private async planInput(inspected: readonly DeviceSpec[], signal?: AbortSignal): Promise<PlanInput> {
-    const previousSpares = inspected.flatMap((spec) => {
-      const read = this.applied?.get(spec.name);
-      return read?.state === 'ok' && read.record.spare.path !== spec.spareDevice
-        ? [read.record.spare.path]
-        : [];
-    });
+    const previousSpares = new Map(
+      inspected.flatMap((spec) => {
+        const read = this.applied?.get(spec.name);
+        return read?.state === 'ok' && read.record.spare.path !== spec.spareDevice
+          ? [[spec.name, read.record.spare.path] as const]
+          : [];
+      }),
+    );
     const world = await observeWorld(this.session, inspected, signal, previousSpares);
     return {
       specs: this.loaded.devices,

@@ -21,8 +21,12 @@ export async function observeWorld(
   session: KernelSession,
   specs: readonly DeviceSpec[],
   signal?: AbortSignal,
-  /** Spares no spec names now but a device last ran on (its applied state): what do they hold? */
-  previousSpares: readonly string[] = [],
+  /**
+   * By device, a spare no spec names now but the device last ran on (its
+   * applied state): what does it hold? Read only while the device has no live
+   * table, the one case the planner asks (a live device's own status counts).
+   */
+  previousSpares: ReadonlyMap<string, string> = new Map(),
 ): Promise<ObservedWorld> {
   const paths = [...new Set(specs.flatMap((spec) => [spec.mainDevice, spec.spareDevice]))];
   const [observation, infos] = await Promise.all([
@@ -30,13 +34,16 @@ export async function observeWorld(
     Promise.all(paths.map((path) => session.inspectBlockDevice(path, signal))),
   ]);
   const blockDevices = new Map(paths.map((path, index) => [path, infos[index]] as const));
+  const liveDevice = (name: string) =>
+    observation.devices.find(
+      (candidate) => candidate.name === name && candidate.owned && candidate.hasLiveTable,
+    );
   const notLive = specs.filter((spec) => {
     const spare = blockDevices.get(spec.spareDevice);
-    const device = observation.devices.find((candidate) => candidate.name === spec.name);
-    const liveSpare = device?.owned && device.hasLiveTable ? device.remap?.table.spareDevice : undefined;
-    return spare !== undefined && spare.majorMinor !== liveSpare;
+    return spare !== undefined && spare.majorMinor !== liveDevice(spec.name)?.remap?.table.spareDevice;
   });
-  const spares = [...new Set([...notLive.map((spec) => spec.spareDevice), ...previousSpares])];
+  const previous = [...previousSpares].filter(([name]) => !liveDevice(name)).map(([, path]) => path);
+  const spares = [...new Set([...notLive.map((spec) => spec.spareDevice), ...previous])];
   const metadata = await Promise.all(spares.map((path) => session.readSpareMetadata(path, signal)));
   const spareMetadata = new Map(spares.map((path, index) => [path, metadata[index]!] as const));
   return { observation, blockDevices, spareMetadata };

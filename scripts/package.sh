@@ -84,7 +84,7 @@ subst() {
 # --- the file tree
 install -d "$stage/usr/bin" "$stage/usr/share/dm-remap" "$stage/usr/src/dm-remap-$version" \
 	"$stage/etc/dm-remap.d" "$stage/etc/default" "$stage/lib/systemd/system" \
-	"$stage/usr/lib/modules-load.d" "$stage/usr/share/man/man8" "$stage/usr/share/man/man5" \
+	"$stage/usr/lib/modules-load.d" "$stage/lib/udev/rules.d" "$stage/usr/share/man/man8" "$stage/usr/share/man/man5" \
 	"$stage/usr/share/bash-completion/completions" "$stage/usr/share/doc/dm-remap"
 cat >"$stage/usr/bin/dm-remap" <<'EOF'
 #!/bin/sh
@@ -100,6 +100,7 @@ install -m 644 etc/dm-remap.d/README etc/dm-remap.d/example.yaml.disabled "$stag
 install -m 644 etc/default/dm-remap "$stage/etc/default/dm-remap"
 install -m 644 etc/systemd/dm-remap-activate.service etc/systemd/dm-remap.service "$stage/lib/systemd/system/"
 install -m 644 debian/modules-load.conf "$stage/usr/lib/modules-load.d/dm-remap.conf"
+install -m 644 etc/udev/rules.d/69-dm-remap.rules "$stage/lib/udev/rules.d/"
 gzip -9n <"$work/gen/dm-remap.8" >"$stage/usr/share/man/man8/dm-remap.8.gz"
 gzip -9n <"$work/gen/dm-remap.d.5" >"$stage/usr/share/man/man5/dm-remap.d.5.gz"
 install -m 644 "$work/gen/dm-remap.bash-completion" "$stage/usr/share/bash-completion/completions/dm-remap"

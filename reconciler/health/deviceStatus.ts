@@ -8,6 +8,7 @@ import type { RemapStatus } from '../kernel/adapter.js';
 import type { DevicePlan, Plan, PlanInput } from '../controller/plan.js';
 import { conditionsOf, extraCounter, stampConditions } from './conditions.js';
 import type { Condition } from './conditions.js';
+import type { DeviceSpec } from '../spec/types.js';
 
 /** The target's counters as `status --output json` prints them: the parsed status plus the counters kept in `extra`. */
 export type TargetCounters = RemapStatus & { lostSectors: number; otherErrors: number };
@@ -18,10 +19,23 @@ export interface DeviceStatus {
   conditions: Condition[];
   /** null when the device does not run, or its status cannot be read. */
   target: TargetCounters | null;
-  /** The spec's threshold, when a spec declares the device. */
+  /** The spec's thresholds, when a spec declares the device (the rate one only when set). */
   spareUsageWarningPercent?: number;
+  remapRateWarningPerDay?: number;
   /** Blocks remapped in the last 24 hours as the daemon watched them (only in the daemon's view). */
   remapsLastDay?: number;
+}
+
+/** The spec's warning thresholds a status carries, so exporters can compare against them. */
+export function warningThresholds(
+  spec: DeviceSpec,
+): Pick<DeviceStatus, 'spareUsageWarningPercent' | 'remapRateWarningPerDay'> {
+  return {
+    spareUsageWarningPercent: spec.spareUsageWarningPercent,
+    ...(spec.remapRateWarningPerDay !== undefined
+      ? { remapRateWarningPerDay: spec.remapRateWarningPerDay }
+      : {}),
+  };
 }
 
 /** The machine state a device settles in for the plan's first operation (one vocabulary for both). */
@@ -83,7 +97,7 @@ export function deviceStatuses(
       phase,
       conditions: stampConditions(seen?.conditions, conditions, now),
       target: remap ? targetCounters(remap) : null,
-      ...(spec ? { spareUsageWarningPercent: spec.spareUsageWarningPercent } : {}),
+      ...(spec ? warningThresholds(spec) : {}),
       ...(remapsLastDay !== undefined ? { remapsLastDay } : {}),
     };
   });

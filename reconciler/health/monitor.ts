@@ -10,7 +10,7 @@
 import type { Logger } from '../log.js';
 import { changedConditions, conditionsOf, stampConditions } from './conditions.js';
 import type { Condition, ConditionCore, ConditionType, HealthInput } from './conditions.js';
-import { targetCounters } from './deviceStatus.js';
+import { targetCounters, warningThresholds } from './deviceStatus.js';
 import type { DeviceStatus } from './deviceStatus.js';
 
 const DAY_MS = 86_400_000;
@@ -68,7 +68,7 @@ export class HealthMonitor implements HealthSink {
       phase: view.phase,
       conditions,
       target: view.remap ? targetCounters(view.remap) : null,
-      ...(view.spec ? { spareUsageWarningPercent: view.spec.spareUsageWarningPercent } : {}),
+      ...(view.spec ? warningThresholds(view.spec) : {}),
       ...(remapsLastDay !== undefined ? { remapsLastDay } : {}),
     });
     const log = this.options.logger.child({ device: view.name });

@@ -42,6 +42,7 @@ export const METRIC_NAMES = [
   'dm_remap_spare_blocks_used',
   'dm_remap_spare_blocks_total',
   'dm_remap_spare_usage_warning_ratio',
+  'dm_remap_remap_rate_warning_per_day',
   'dm_remap_io_errors_total',
   'dm_remap_other_errors_total',
   'dm_remap_remap_failures_total',
@@ -73,6 +74,10 @@ export class DeviceMetrics {
   private readonly warningRatio = this.gauge(
     'dm_remap_spare_usage_warning_ratio',
     "The spec's spareUsageWarningPercent as a ratio: Degraded/SpareUsageHigh at used/total at or over it.",
+  );
+  private readonly rateWarning = this.gauge(
+    'dm_remap_remap_rate_warning_per_day',
+    "The spec's remapRateWarningPerDay: Degraded/RemapRateHigh at this many blocks remapped in 24 hours (absent: unset).",
   );
   private readonly ioErrors = this.counter(
     'dm_remap_io_errors_total',
@@ -135,6 +140,9 @@ export class DeviceMetrics {
     }
     if (device.spareUsageWarningPercent !== undefined) {
       this.warningRatio.set(labels, device.spareUsageWarningPercent / 100);
+    }
+    if (device.remapRateWarningPerDay !== undefined) {
+      this.rateWarning.set(labels, device.remapRateWarningPerDay);
     }
     const target = device.target;
     if (!target) return;

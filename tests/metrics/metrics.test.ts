@@ -2,18 +2,18 @@
 import test from 'ava';
 import { DeviceMetrics, ControllerMetrics, METRIC_NAMES } from '../../reconciler/metrics/metrics.js';
 import { conditionsOf, stampConditions } from '../../reconciler/health/conditions.js';
-import { targetCounters } from '../../reconciler/health/deviceStatus.js';
+import { targetCounters, warningThresholds } from '../../reconciler/health/deviceStatus.js';
 import type { DeviceStatus } from '../../reconciler/health/deviceStatus.js';
 import { deviceSpec, remapStatus } from '../controller/builders.js';
 
 function deviceStatus(name: string, status = remapStatus(), phase = 'active'): DeviceStatus {
-  const spec = deviceSpec(name, { spareUsageWarningPercent: 75 });
+  const spec = deviceSpec(name, { spareUsageWarningPercent: 75, remapRateWarningPerDay: 40 });
   return {
     name,
     phase,
     conditions: stampConditions(undefined, conditionsOf({ phase, spec, remap: status }), new Date(0)),
     target: targetCounters(status),
-    spareUsageWarningPercent: spec.spareUsageWarningPercent,
+    ...warningThresholds(spec),
   };
 }
 
@@ -49,6 +49,7 @@ test('every target counter is a per-device series with the value the status show
   t.is(values.get('dm_remap_spare_blocks_used{device="a"}'), 901);
   t.is(values.get('dm_remap_spare_blocks_total{device="a"}'), 1024);
   t.is(values.get('dm_remap_spare_usage_warning_ratio{device="a"}'), 0.75);
+  t.is(values.get('dm_remap_remap_rate_warning_per_day{device="a"}'), 40);
   t.is(values.get('dm_remap_io_errors_total{device="a",direction="read"}'), 5);
   t.is(values.get('dm_remap_io_errors_total{device="a",direction="write"}'), 7);
   t.is(values.get('dm_remap_other_errors_total{device="a"}'), 3);

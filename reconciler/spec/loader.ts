@@ -4,10 +4,11 @@
  * reads is handed to the pure validators (validate-text.ts,
  * cross-spec-rules.ts).
  */
-import { constants as fsConstants } from 'node:fs';
+import fsSync from 'node:fs';
 import type { Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { readBounded } from './bounded-read.js';
 import { checkAcrossSpecs, normalizedPathIdentity } from './cross-spec-rules.js';
 import type { DeviceIdentityOf } from './cross-spec-rules.js';
 import { decodeSpecBytes } from './decode.js';
@@ -53,13 +54,13 @@ export async function loadSpecs(paths: string[], options: LoadOptions = {}): Pro
   const outcomes: FileOutcome[] = [];
 
   for (const given of paths) {
-    const stats = await statOrReport(given, diagnostics);
+    const stats = statOrReport(given, diagnostics);
     if (stats === undefined) continue;
     const above = await problemsAbove(given, context, diagnostics);
     if (stats.isDirectory()) {
-      await loadDirectory(given, stats, above, context, { outcomes, ignored, diagnostics });
+      loadDirectory(given, stats, above, context, { outcomes, ignored, diagnostics });
     } else if (stats.isFile()) {
-      const outcome = await loadFile(given, stats, context, above.some(isError) ? 'above' : undefined);
+      const outcome = loadFile(given, stats, context, above.some(isError) ? 'above' : undefined);
       if (outcome) outcomes.push(outcome);
     } else {
       diagnostics.push(ioError(given, 'is neither a regular file nor a directory'));
@@ -67,7 +68,7 @@ export async function loadSpecs(paths: string[], options: LoadOptions = {}): Pro
   }
 
   const documents = outcomes.flatMap((outcome) => outcome.documents);
-  const identityOf = await resolveDeviceIdentities(documents);
+  const identityOf = resolveDeviceIdentities(documents);
   const crossSpec = checkAcrossSpecs(documents, identityOf);
   const accepted = new Set(crossSpec.accepted);
   const allDiagnostics = [
@@ -97,7 +98,7 @@ interface LoadContext {
   maxFileBytes: number;
   permissionSeverity: 'error' | 'warning';
   noSpecFiles: Severity | undefined;
-  /** Real paths already read, so a file named twice (or via a symlink) is read once. */
+  /** Files already read (device:inode), so a file named twice (or via a symlink) is read once. */
   seen: Set<string>;
   /** Directories and links above the given paths already checked, with what was found (reported once). */
   above: Map<string, Diagnostic | undefined>;
@@ -109,18 +110,18 @@ interface Collected {
   diagnostics: Diagnostic[];
 }
 
-async function loadDirectory(
+function loadDirectory(
   dir: string,
   stats: Stats,
   above: Diagnostic[],
   context: LoadContext,
   into: Collected,
-): Promise<void> {
+): void {
   const dirProblems = permissionDiagnostics(dir, 'config directory', stats, context);
   into.diagnostics.push(...dirProblems);
   let names: string[];
   try {
-    names = await fs.readdir(dir);
+    names = fsSync.readdirSync(dir);
   } catch (cause) {
     into.diagnostics.push(ioError(dir, `cannot be listed: ${errorText(cause)}`));
     return;
@@ -148,14 +149,14 @@ async function loadDirectory(
       continue;
     }
     specFiles += 1;
-    const stats = await statOrReport(file, into.diagnostics);
+    const stats = statOrReport(file, into.diagnostics);
     if (stats === undefined) continue;
     if (!stats.isFile()) {
       specFiles -= 1;
       ignore(file, 'not a regular file');
       continue;
     }
-    const outcome = await loadFile(file, stats, context, refusedBy);
+    const outcome = loadFile(file, stats, context, refusedBy);
     if (outcome) into.outcomes.push(outcome);
   }
   if (specFiles === 0 && context.noSpecFiles !== undefined) {
@@ -175,15 +176,15 @@ async function loadDirectory(
 /** Why a file is refused whatever it holds: its directory, or a directory or link above, is unsafe. */
 type RefusedBy = 'directory' | 'above';
 
-async function loadFile(
+function loadFile(
   file: string,
   stats: Stats,
   context: LoadContext,
   refusedBy: RefusedBy | undefined,
-): Promise<FileOutcome | undefined> {
-  const real = await fs.realpath(file).catch(() => file);
-  if (context.seen.has(real)) return undefined;
-  context.seen.add(real);
+): FileOutcome | undefined {
+  const identity = `${stats.dev}:${stats.ino}`;
+  if (context.seen.has(identity)) return undefined;
+  context.seen.add(identity);
 
   const outcome: FileOutcome = { file, documents: [], declaredNames: [], diagnostics: [] };
   outcome.diagnostics.push(...permissionDiagnostics(file, 'config file', stats, context));
@@ -199,9 +200,12 @@ async function loadFile(
     });
   }
 
-  const bytes = await readBounded(file, stats, context.maxFileBytes, outcome.diagnostics);
-  if (bytes === undefined) return outcome;
-  const decoded = decodeSpecBytes(file, bytes);
+  const read = readBounded(file, stats, context.maxFileBytes);
+  if ('problem' in read) {
+    outcome.diagnostics.push({ severity: 'error', ...read.problem, file });
+    return outcome;
+  }
+  const decoded = decodeSpecBytes(file, read.bytes);
   if (decoded.diagnostic) {
     outcome.diagnostics.push(decoded.diagnostic);
     return outcome;
@@ -211,61 +215,6 @@ async function loadFile(
   outcome.declaredNames = checked.declaredNames;
   outcome.diagnostics = outcome.diagnostics.concat(checked.diagnostics);
   return outcome;
-}
-
-/**
- * Reads at most maxBytes (+1 to detect more): a file that grows after stat cannot exhaust memory.
- * Only the file whose ownership and mode were checked (`checked`) is read: a file swapped in between
- * the check and the open (through a symlink into a directory someone else can write) is refused.
- */
-async function readBounded(
-  file: string,
-  checked: Stats,
-  maxBytes: number,
-  diagnostics: Diagnostic[],
-): Promise<Uint8Array | undefined> {
-  const tooLarge = (size: string): Diagnostic => ({
-    severity: 'error',
-    code: DiagnosticCode.fileTooLarge,
-    message: `file is ${size}; spec files are limited to ${maxBytes} bytes`,
-    file,
-  });
-  let handle: fs.FileHandle | undefined;
-  try {
-    // O_NONBLOCK: if the file was swapped for a FIFO after it was checked, opening must not hang.
-    handle = await fs.open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
-    const opened = await handle.stat();
-    if (!opened.isFile()) {
-      diagnostics.push(ioError(file, 'is no longer a regular file'));
-      return undefined;
-    }
-    if (opened.dev !== checked.dev || opened.ino !== checked.ino) {
-      diagnostics.push(ioError(file, 'was replaced while being read; not used (run again)'));
-      return undefined;
-    }
-    const size = opened.size;
-    if (size > maxBytes) {
-      diagnostics.push(tooLarge(`${size} bytes`));
-      return undefined;
-    }
-    const buffer = Buffer.alloc(maxBytes + 1);
-    let length = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-      if (length > maxBytes) {
-        diagnostics.push(tooLarge(`more than ${maxBytes} bytes`));
-        return undefined;
-      }
-    }
-    return buffer.subarray(0, length);
-  } catch (cause) {
-    diagnostics.push(ioError(file, `cannot be read: ${errorText(cause)}`));
-    return undefined;
-  } finally {
-    await handle?.close();
-  }
 }
 
 function permissionDiagnostics(
@@ -382,26 +331,25 @@ async function pathAbove(given: string): Promise<PathAbove> {
   return { directories: [...directories].sort((a, b) => depth(a) - depth(b) || byteOrder(a, b)), links };
 }
 
-async function statOrReport(file: string, diagnostics: Diagnostic[]): Promise<Stats | undefined> {
+/** stat() without an exception for a missing path: at thousands of files, building the error costs more than the call. */
+function statOrReport(file: string, diagnostics: Diagnostic[]): Stats | undefined {
+  let stats: Stats | undefined;
   try {
-    return await fs.stat(file);
+    stats = fsSync.statSync(file, { throwIfNoEntry: false });
   } catch (cause) {
-    if (errorCode(cause) === 'ENOENT') {
-      const dangling = await fs.lstat(file).then(
-        (stats) => stats.isSymbolicLink(),
-        () => false,
-      );
-      diagnostics.push({
-        severity: 'error',
-        code: DiagnosticCode.pathNotFound,
-        message: dangling ? 'is a symbolic link to nothing' : 'no such file or directory',
-        file,
-      });
-    } else {
-      diagnostics.push(ioError(file, `cannot be examined: ${errorText(cause)}`));
-    }
+    diagnostics.push(ioError(file, `cannot be examined: ${errorText(cause)}`));
     return undefined;
   }
+  if (stats === undefined) {
+    const dangling = fsSync.lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink() === true;
+    diagnostics.push({
+      severity: 'error',
+      code: DiagnosticCode.pathNotFound,
+      message: dangling ? 'is a symbolic link to nothing' : 'no such file or directory',
+      file,
+    });
+  }
+  return stats;
 }
 
 /**
@@ -409,22 +357,23 @@ async function statOrReport(file: string, diagnostics: Diagnostic[]): Promise<St
  * else its real path, so two spellings of one disk compare equal. Paths that
  * do not exist (yet) fall back to their normalized spelling.
  */
-async function resolveDeviceIdentities(documents: readonly CheckedDocument[]): Promise<DeviceIdentityOf> {
-  const paths = new Set(documents.flatMap(({ spec }) => [spec.mainDevice, spec.spareDevice]));
+function resolveDeviceIdentities(documents: readonly CheckedDocument[]): DeviceIdentityOf {
   const identities = new Map<string, string>();
-  await Promise.all(
-    [...paths].map(async (devicePath) => {
-      identities.set(devicePath, await deviceIdentity(devicePath));
-    }),
-  );
+  for (const { spec } of documents) {
+    for (const devicePath of [spec.mainDevice, spec.spareDevice]) {
+      if (!identities.has(devicePath)) identities.set(devicePath, deviceIdentity(devicePath));
+    }
+  }
   return (devicePath) => identities.get(devicePath) ?? pathIdentity(devicePath);
 }
 
-async function deviceIdentity(devicePath: string): Promise<string> {
+function deviceIdentity(devicePath: string): string {
   try {
-    const stats = await fs.stat(devicePath);
+    // Most paths of a config under test, or of disks not attached yet, do not exist: no exception for those.
+    const stats = fsSync.statSync(devicePath, { throwIfNoEntry: false });
+    if (stats === undefined) return pathIdentity(devicePath);
     if (stats.isBlockDevice()) return `block:${stats.rdev}`;
-    return `path:${await fs.realpath(devicePath)}`;
+    return `path:${fsSync.realpathSync(devicePath)}`;
   } catch {
     return pathIdentity(devicePath);
   }
@@ -436,10 +385,6 @@ function pathIdentity(devicePath: string): string {
 
 function ioError(file: string, message: string): Diagnostic {
   return { severity: 'error', code: DiagnosticCode.ioError, message, file };
-}
-
-function errorCode(cause: unknown): string | undefined {
-  return cause instanceof Error && 'code' in cause && typeof cause.code === 'string' ? cause.code : undefined;
 }
 
 function errorText(cause: unknown): string {

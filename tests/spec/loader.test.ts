@@ -430,6 +430,20 @@ test('a file named twice is read once; an explicit file is read whatever its nam
   t.is(result.files.length, 1);
 });
 
+test('two hard links to one file in a directory are one file, read once under the first name', async (t) => {
+  const dir = await tempDir(t);
+  const first = await writeFile(dir, 'a.yaml', specYaml('data'));
+  await fs.link(first, path.join(dir, 'b.yaml'));
+
+  const result = await loadSpecs([dir]);
+
+  t.deepEqual(result.diagnostics, []);
+  t.deepEqual(
+    result.files.map((f) => [path.basename(f.file), f.status, f.devices]),
+    [['a.yaml', 'valid', ['data']]],
+  );
+});
+
 test('the config dir comes from DM_REMAP_CONFIG_DIR, else /etc/dm-remap.d', (t) => {
   t.is(defaultConfigDir({ DM_REMAP_CONFIG_DIR: '/srv/specs' }), '/srv/specs');
   t.is(defaultConfigDir({ DM_REMAP_CONFIG_DIR: '' }), '/etc/dm-remap.d');

@@ -142,7 +142,12 @@ class SharedSimKernel implements KernelAdapter {
 
   private stateOf(observation: KernelObservation): SimState {
     const kernel = this.kernel;
-    return simStateOf(observation, this.state, (path) => kernel.blockDeviceHeader(path));
+    return simStateOf(
+      observation,
+      this.state,
+      (path) => kernel.blockDeviceHeader(path),
+      (name) => kernel.savedRemaps(name),
+    );
   }
 }
 

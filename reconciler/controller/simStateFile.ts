@@ -8,6 +8,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { SimulatedKernel } from '../kernel/simulated.js';
 import type { FaultSpec, SimulatedOperation } from '../kernel/simulated.js';
+import type { SavedRemapRun } from '../kernel/simulated-remaps.js';
 import type { KernelObservation, RemapStatus } from '../kernel/adapter.js';
 import { isOwnedUuid } from '../kernel/errors.js';
 import { formatTableLine } from '../kernel/table.js';
@@ -33,6 +34,8 @@ export interface SimDeviceState {
   suspended?: boolean;
   openCount?: number;
   remappedBlocks?: number;
+  /** Which blocks are remapped to which slots (SimulatedKernel.savedRemaps); remappedBlocks alone remaps the lowest blocks. */
+  remaps?: SavedRemapRun[];
   pendingBlocks?: number;
   /** Status fields set last, over what the counts above give (health, error counters...); written back with their values then. */
   remapStatus?: Partial<RemapStatus>;
@@ -78,7 +81,8 @@ export async function simulatedKernelFrom(state: SimState): Promise<SimulatedKer
       if (device.suspended) await kernel.suspend(device.name);
     }
     for (let opens = 0; opens < (device.openCount ?? 0); opens += 1) kernel.open(device.name);
-    if (device.remappedBlocks) kernel.injectRemappedBlocks(device.name, device.remappedBlocks);
+    if (device.remaps) kernel.restoreRemaps(device.name, device.remaps);
+    else if (device.remappedBlocks) kernel.injectRemappedBlocks(device.name, device.remappedBlocks);
     if (device.pendingBlocks) kernel.setRemapStatus(device.name, { pendingBlocks: device.pendingBlocks });
     if (device.remapStatus) kernel.setRemapStatus(device.name, device.remapStatus);
   }
@@ -95,6 +99,7 @@ export function simStateOf(
   observation: KernelObservation,
   previous: SimState,
   headerOf: (path: string) => Uint8Array,
+  remapsOf: (name: string) => SavedRemapRun[] | undefined = () => undefined,
 ): SimState {
   const inactiveBefore = new Map(previous.devices.map((device) => [device.name, device.inactiveTable]));
   const statusBefore = new Map(previous.devices.map((device) => [device.name, device.remapStatus]));
@@ -113,6 +118,7 @@ export function simStateOf(
       const table = device.hasLiveTable ? device.table.map(formatTableLine).join('\n') : undefined;
       // Unknown inactive content: the live table stands in, which keeps "something is loaded" true.
       const inactiveTable = device.hasInactiveTable ? (inactiveBefore.get(device.name) ?? table) : undefined;
+      const remaps = device.remap ? remapsOf(device.name) : undefined;
       return {
         name: device.name,
         uuid: device.uuid,
@@ -121,6 +127,7 @@ export function simStateOf(
         suspended: device.suspended,
         openCount: device.openCount,
         remappedBlocks: device.remap?.status.remappedBlocks ?? 0,
+        ...(remaps?.length ? { remaps } : {}),
         pendingBlocks: device.remap?.status.pendingBlocks ?? 0,
         ...(device.remap && statusBefore.get(device.name)
           ? { remapStatus: currentValues(statusBefore.get(device.name) ?? {}, device.remap.status) }

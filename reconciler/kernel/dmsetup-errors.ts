@@ -17,6 +17,8 @@ const ERRNO_TEXTS: readonly (readonly [RegExp, string])[] = [
   [/Invalid or incomplete multibyte or wide character/i, 'EILSEQ'],
   [/Operation not permitted|Permission denied/i, 'EPERM'],
   [/Cannot allocate memory/i, 'ENOMEM'],
+  // ENOSPC: a proactive remap found no free slot left on the spare (the blocks that fit were moved).
+  [/No space left on device/i, 'ENOSPC'],
   [/not found in directory|Module .* not found/i, 'ENOENT'],
 ];
 

@@ -6,8 +6,8 @@
  * (load_sb() and check_identity() in kmod/dm-remap-metadata.c). Because they
  * are real bytes, `readSpareMetadata` parses them with the same code that
  * reads a real spare, and a test can damage or pre-format one byte by byte.
- * Of the table area only the number of remaps is kept (what the module's
- * loader would count); the slots are not modelled.
+ * Of the table area the remaps are kept as runs of blocks and slots
+ * (simulated-remaps.ts), not as table sectors.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -25,6 +25,7 @@ import {
   SUPERBLOCK_OFFSETS,
   SUPERBLOCK_VERSION,
 } from './spare-superblock.js';
+import { RemapRuns } from './simulated-remaps.js';
 
 /** One superblock sector as the module's fill_sb() writes it (layout fields left zero: not modelled). */
 export function encodeSuperblock(
@@ -61,16 +62,28 @@ export class SimulatedSpares {
   /** Header bytes per spare disk ("M:m"); a disk not listed is all zero. */
   private readonly headers = new Map<string, Uint8Array>();
   /** Remaps recorded in each formatted spare's table. */
-  private readonly remaps = new Map<string, number>();
+  private readonly remaps = new Map<string, RemapRuns>();
 
   /** Remaps the table of `majorMinor` holds. */
   remapCount(majorMinor: string): number {
-    return this.remaps.get(majorMinor) ?? 0;
+    return this.remaps.get(majorMinor)?.size ?? 0;
   }
 
-  /** The module appended `count` remaps to the table of `majorMinor`. */
+  /** The remaps in the table of `majorMinor`, which a message may add to. */
+  remapsOf(majorMinor: string): RemapRuns {
+    let runs = this.remaps.get(majorMinor);
+    if (!runs) this.remaps.set(majorMinor, (runs = new RemapRuns()));
+    return runs;
+  }
+
+  /** The module appended `count` remaps to the table of `majorMinor` (the lowest blocks not remapped yet). */
   addRemaps(majorMinor: string, count: number): void {
-    this.remaps.set(majorMinor, this.remapCount(majorMinor) + count);
+    this.remapsOf(majorMinor).add(0, Number.MAX_SAFE_INTEGER, count);
+  }
+
+  /** Put back remaps saved from `remapsOf(majorMinor).toJSON()`, replacing what the table held. */
+  restoreRemaps(majorMinor: string, saved: unknown): void {
+    this.remaps.set(majorMinor, RemapRuns.fromJSON(saved));
   }
 
   /** A copy of the first HEADER_BYTES of `majorMinor`. */

@@ -38,6 +38,8 @@ import {
 import { FaultPlan } from './simulated-faults.js';
 import type { CrashStep, FaultSpec, SimulatedOperation } from './simulated-faults.js';
 import { SimulatedSpares } from './simulated-spare.js';
+import { answerMessage } from './simulated-messages.js';
+import type { SavedRemapRun } from './simulated-remaps.js';
 import { constructTable } from './simulated-targets.js';
 import type { SimulatedBlockDevice } from './simulated-targets.js';
 import { formatRemapStatus, readRemap } from './status.js';
@@ -113,6 +115,8 @@ export class SimulatedKernel implements KernelAdapter {
   private moduleLoaded: boolean;
   private moduleInstalled: boolean;
   private messageHandler: MessageHandler | undefined;
+  /** Pending blocks per device (in memory only, as in the module). */
+  private readonly pendingBlocks = new Map<string, number[]>();
   private readonly queues: DeviceQueues;
 
   constructor(options: SimulatedKernelOptions = {}) {
@@ -220,6 +224,30 @@ export class SimulatedKernel implements KernelAdapter {
     status.spareBlocksUsed += count;
     status.metadataSequence += 1;
     if (status.spareBlocksUsed >= status.spareBlocksTotal) status.health = 'spare_full';
+  }
+
+  /** Blocks main could not read (what `list_pending` lists); the status counts them. */
+  markPending(name: string, blocks: readonly number[]): void {
+    const device = this.mustExist('markPending', name);
+    const pending = [...new Set([...(this.pendingBlocks.get(name) ?? []), ...blocks])].sort((a, b) => a - b);
+    this.pendingBlocks.set(name, pending);
+    device.remapStatus.pendingBlocks = pending.length;
+  }
+
+  /** The remaps on the spare of a live remap device, in their saved form (see restoreRemaps). */
+  savedRemaps(name: string): SavedRemapRun[] | undefined {
+    const spare = this.liveSpareOf(this.mustExist('savedRemaps', name));
+    return spare === undefined ? undefined : this.spares.remapsOf(spare).toJSON();
+  }
+
+  /** Put back the remaps savedRemaps() gave, with the counts the status shows. */
+  restoreRemaps(name: string, saved: unknown): void {
+    const device = this.mustExist('restoreRemaps', name);
+    const spare = this.liveSpareOf(device);
+    if (spare === undefined) throw new Error(`simulated device ${name} has no live remap table`);
+    this.spares.restoreRemaps(spare, saved);
+    const count = this.spares.remapCount(spare);
+    Object.assign(device.remapStatus, { remappedBlocks: count, spareBlocksUsed: count });
   }
 
   /** Overwrite parts of a device's remap status (health, error counters, unknown keys...). */
@@ -349,23 +377,22 @@ export class SimulatedKernel implements KernelAdapter {
       );
     if (live[0]?.targetType !== TARGET_NAME) throw refuse();
     if (this.messageHandler) return this.messageHandler(name, args);
-    // Without a test handler, answer what the module answers: a proactive remap of blocks not yet
-    // remapped (modelled as counts only: data and overlaps are not), clear_stats, EINVAL for the rest.
-    const numbers = args.slice(1);
-    if (
-      args[0]?.toLowerCase() === 'remap' &&
-      [1, 2].includes(numbers.length) &&
-      numbers.every((n) => /^\d+$/.test(n))
-    ) {
-      this.injectRemappedBlocks(name, Number(numbers[1] ?? 1));
-      return '';
-    }
-    if (args.length === 1 && args[0]?.toLowerCase() === 'clear_stats') {
-      Object.assign(device.remapStatus, { readErrors: 0, writeErrors: 0, remapFailures: 0 });
-      if (device.remapStatus.health === 'metadata_error') device.remapStatus.health = 'ok';
-      return '';
-    }
-    throw refuse();
+    // Without a test handler, answer what the module answers (simulated-messages.ts).
+    const spare = this.liveSpareOf(device);
+    if (spare === undefined) throw refuse();
+    const table = parseRemapTable(live[0]);
+    return answerMessage(
+      {
+        name,
+        blocks: table.lengthSectors / table.blockSizeSectors,
+        blockSectors: table.blockSizeSectors,
+        resumed: !device.suspended,
+        remaps: this.spares.remapsOf(spare),
+        pending: this.pendingBlocks.get(name) ?? [],
+        status: device.remapStatus,
+      },
+      args,
+    );
   }
 
   // ---- internals --------------------------------------------------------

@@ -320,6 +320,70 @@ export const contractCases: ContractCase[] = [
     },
   },
   {
+    name: 'list_remaps answers "<block> <slot>" per remap in the range asked, ascending; list_pending lists nothing on a sound main',
+    needsRemap: true,
+    async run(fixture) {
+      const { main, spare } = await backing(fixture);
+      const name = fixture.uniqueName('list');
+      await fixture.kernel.create({ name, uuid: owned(name), table: remapTable(main, spare) });
+      const message = (...args: string[]) => fixture.kernel.message(name, args);
+      assert.equal(await message('list_remaps'), '');
+      // Slots are handed out in the order blocks move; blocks already remapped are skipped.
+      await message('remap', '10', '3');
+      await message('remap', '5', '8');
+      assert.equal(await message('list_remaps'), '5 3\n6 4\n7 5\n8 6\n9 7\n10 0\n11 1\n12 2');
+      assert.equal(await message('list_remaps', '9', '2'), '9 7\n10 0');
+      assert.equal(await message('list_remaps', '12'), '12 2');
+      assert.equal(
+        await message('LIST_REMAPS', '13', '1000000'),
+        '',
+        'a range is cut at the end of the device',
+      );
+      assert.equal(await message('list_pending'), '');
+      assert.equal(await message('list_pending', '0', '512'), '');
+      // SIZE sectors of 8 are blocks 0 to 511: a first block beyond them, or a count of 0, is refused.
+      await rejectsWith(message('list_remaps', '512'), 'EINVAL', name);
+      await rejectsWith(message('list_remaps', '0', '0'), 'EINVAL', name);
+      await rejectsWith(message('list_pending', '0', '1', '2'), 'EINVAL', name);
+    },
+  },
+  {
+    name: 'a remap past the last free slot moves the blocks that fit, then fails with ENOSPC',
+    needsRemap: true,
+    async run(fixture) {
+      const { main, spare } = await backing(fixture);
+      const name = fixture.uniqueName('full');
+      await fixture.kernel.create({ name, uuid: owned(name), table: remapTable(main, spare) });
+      const total = (await mustFind(fixture, name)).remap?.status.spareBlocksTotal ?? 0;
+      assert.ok(total > 0 && total < 500, `a small spare: ${total} slots`);
+      await rejectsWith(fixture.kernel.message(name, ['remap', '0', String(total + 5)]), 'ENOSPC', name);
+      const status = (await mustFind(fixture, name)).remap?.status;
+      assert.equal(status?.remappedBlocks, total);
+      assert.equal(status?.spareBlocksUsed, total);
+      assert.equal(status?.health, 'spare_full');
+      const lines = (await fixture.kernel.message(name, ['list_remaps'])).split('\n');
+      assert.equal(lines.length, total);
+      assert.equal(lines.at(-1), `${total - 1} ${total - 1}`);
+    },
+  },
+  {
+    name: 'a remap message to a suspended device fails with EBUSY and moves nothing',
+    needsRemap: true,
+    async run(fixture) {
+      const { main, spare } = await backing(fixture);
+      const name = fixture.uniqueName('suspended');
+      await fixture.kernel.create({ name, uuid: owned(name), table: remapTable(main, spare) });
+      await fixture.kernel.suspend(name);
+      try {
+        await rejectsWith(fixture.kernel.message(name, ['remap', '0', '4']), 'EBUSY', name);
+        assert.equal(await fixture.kernel.message(name, ['list_remaps']), '');
+      } finally {
+        await fixture.kernel.resume(name);
+      }
+      assert.equal((await mustFind(fixture, name)).remap?.status.remappedBlocks, 0);
+    },
+  },
+  {
     name: 'create of an existing name fails with EEXIST and leaves the device as it was',
     async run(fixture) {
       const { main, spare } = await backing(fixture);

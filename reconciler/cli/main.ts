@@ -18,6 +18,7 @@ const COMMAND_MODULES: Promise<{ command: CliCommand }>[] = [
   import('./commands/metrics.js'),
   import('./commands/clearStats.js'),
   import('./commands/remapBlock.js'),
+  import('./commands/remaps.js'),
   import('./commands/version.js'),
 ];
 

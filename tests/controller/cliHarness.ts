@@ -21,6 +21,7 @@ import { command as metricsCommand } from '../../reconciler/cli/commands/metrics
 import { command as clearStatsCommand } from '../../reconciler/cli/commands/clearStats.js';
 import { command as remapBlockCommand } from '../../reconciler/cli/commands/remapBlock.js';
 import { command as versionCommand } from '../../reconciler/cli/commands/version.js';
+import { command as remapsCommand } from '../../reconciler/cli/commands/remaps.js';
 import { readSimState, writeSimState } from '../../reconciler/controller/simStateFile.js';
 import type { SimDeviceState, SimState } from '../../reconciler/controller/simStateFile.js';
 import { mainIdentityOf } from './builders.js';
@@ -138,6 +139,7 @@ const COMMANDS = [
   metricsCommand,
   clearStatsCommand,
   remapBlockCommand,
+  remapsCommand,
   versionCommand,
 ];
 

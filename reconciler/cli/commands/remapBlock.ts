@@ -10,8 +10,7 @@
 import type { Command } from 'commander';
 import type { CliCommand } from '../command.js';
 import type { CliIo } from '../io.js';
-import { UsageError } from '../errors.js';
-import { addKernelOption, withKernel } from '../adminSupport.js';
+import { addKernelOption, wholeNumber, withKernel } from '../adminSupport.js';
 import type { KernelOptions } from '../adminSupport.js';
 import { spareUsagePercent } from '../../health/conditions.js';
 
@@ -22,8 +21,8 @@ export async function remapBlockCommand(
   options: KernelOptions,
   io: CliIo,
 ): Promise<void> {
-  const first = blockNumber('BLOCK', block, 0);
-  const blocks = count === undefined ? 1 : blockNumber('COUNT', count, 1);
+  const first = wholeNumber('BLOCK', block, 0);
+  const blocks = count === undefined ? 1 : wholeNumber('COUNT', count, 1);
   const status = await withKernel(options, io, `remap-block ${name}`, async (kernel) => {
     await kernel.message(name, ['remap', String(first), String(blocks)]);
     return (await kernel.observe()).devices.find((device) => device.name === name)?.remap?.status;
@@ -33,13 +32,6 @@ export async function remapBlockCommand(
     ? `; remapped ${status.remappedBlocks}, spare ${status.spareBlocksUsed}/${status.spareBlocksTotal} (${spareUsagePercent(status)}%)`
     : '';
   io.stdout(`${name}: ${range} moved to the spare${spare}\n`);
-}
-
-function blockNumber(what: string, text: string, minimum: number): number {
-  if (!/^\d+$/.test(text) || Number(text) < minimum || !Number.isSafeInteger(Number(text))) {
-    throw new UsageError(`${what}: "${text}" is not a whole number of at least ${minimum}`);
-  }
-  return Number(text);
 }
 
 export const command: CliCommand = {

@@ -8,7 +8,7 @@
  * bounded when converting to plain values, and duplicate keys, complex keys and
  * unknown tags are refused rather than silently resolved.
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, parseAllDocuments, visit } from 'yaml';
+import { Composer, isAlias, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, Parser, visit } from 'yaml';
 import type { Document, Node as YamlNode, ParsedNode } from 'yaml';
 import { DiagnosticCode } from './diagnostics.js';
 import type { Diagnostic } from './types.js';
@@ -85,8 +85,9 @@ export function parseYaml(file: string, text: string, limits: YamlLimits = DEFAU
     ...position,
   });
 
-  const refused = preScan(text, limits);
-  if (refused !== undefined) {
+  const composed = composeGuarded(text, lineCounter, limits);
+  if ('refused' in composed) {
+    const { refused } = composed;
     const position = positionOfOffset(text, refused.offset);
     const diagnostic =
       refused.kind === 'nesting'
@@ -98,15 +99,14 @@ export function parseYaml(file: string, text: string, limits: YamlLimits = DEFAU
           );
     return { documents: [], declaredNames: [], empty: false, diagnostics: [diagnostic] };
   }
-
-  const parsed = parseAllDocuments(text, { lineCounter, uniqueKeys: false, prettyErrors: true });
-  // parseAllDocuments returns an EmptyStream (an array with extra members) for blank input.
-  const docs = Array.from(parsed);
+  const { docs } = composed;
   const diagnostics: Diagnostic[] = [];
   const documents: SourceDocument[] = [];
   const declaredNames: string[] = [];
 
-  const anchors = docs.map((doc) => anchorsOf(doc, text, at));
+  // Every alias is spelled with a '*': without one, there is nothing to resolve (and two tree walks to save).
+  const mayHaveAliases = text.includes('*');
+  const anchors = mayHaveAliases ? docs.map((doc) => anchorsOf(doc, text, at)) : [];
 
   for (const [index, doc] of docs.entries()) {
     if (diagnostics.length >= limits.maxDiagnostics) break;
@@ -114,8 +114,7 @@ export function parseYaml(file: string, text: string, limits: YamlLimits = DEFAU
     if (name !== undefined) declaredNames.push(name);
     const before = diagnostics.length;
     for (const problem of doc.errors) {
-      const [pos] = problem.linePos ?? [];
-      const position = pos ? { line: pos.line, column: pos.col } : at(problem.pos[0]);
+      const position = at(problem.pos[0]);
       if (problem.code === 'RESOURCE_EXHAUSTION') {
         diagnostics.push(error(DiagnosticCode.nestingTooDeep, nestingMessage(limits.maxDepth), position));
       } else {
@@ -140,8 +139,10 @@ export function parseYaml(file: string, text: string, limits: YamlLimits = DEFAU
 
     for (const problem of checkTree(contents, limits, at, error)) diagnostics.push(problem);
     if (diagnostics.length > before) continue;
-    for (const problem of unresolvedAliases(doc, index, anchors, at, error)) diagnostics.push(problem);
-    if (diagnostics.length > before) continue;
+    if (mayHaveAliases) {
+      for (const problem of unresolvedAliases(doc, index, anchors, at, error)) diagnostics.push(problem);
+      if (diagnostics.length > before) continue;
+    }
 
     let value: unknown;
     try {
@@ -257,37 +258,69 @@ function isEmptyScalar(node: unknown): boolean {
 type PreScanProblem = { kind: 'nesting' | 'documents'; offset: number };
 
 /**
- * A pass over the lexer's tokens (iterative, ~0.5 s per MiB) that refuses
- * what would make the (recursive) composer overflow the stack or spend
- * seconds: flow collections ('[', '{') or same-line block indicators
+ * Watches the lexer's tokens (iterative) on their way to the parser and
+ * refuses what would make the (recursive) composer overflow the stack or
+ * spend seconds: flow collections ('[', '{') or same-line block indicators
  * ('- - - …') nested deeper than maxDepth, and more than maxDocuments
  * documents. Brackets inside quoted strings are single scalar tokens, so
  * they do not count.
  */
-function preScan(text: string, limits: YamlLimits): PreScanProblem | undefined {
-  let flowDepth = 0;
-  let indicatorsOnLine = 0;
+class TokenGuard {
+  private flowDepth = 0;
+  private indicatorsOnLine = 0;
   // Counts '---' markers: a file without a leading one holds one document more (harmless slack).
-  let documents = 0;
-  let offset = 0;
-  for (const token of new Lexer().lex(text)) {
+  private documents = 0;
+  private offset = 0;
+
+  constructor(private readonly limits: YamlLimits) {}
+
+  /** The problem this token makes, if any; else moves past it. */
+  check(token: string): PreScanProblem | undefined {
+    const { maxDepth, maxDocuments } = this.limits;
     if (token === '[' || token === '{') {
-      flowDepth += 1;
-      if (flowDepth > limits.maxDepth) return { kind: 'nesting', offset };
+      this.flowDepth += 1;
+      if (this.flowDepth > maxDepth) return { kind: 'nesting', offset: this.offset };
     } else if (token === ']' || token === '}') {
-      flowDepth = Math.max(0, flowDepth - 1);
+      this.flowDepth = Math.max(0, this.flowDepth - 1);
     } else if (token === '-' || token === '?' || token === ':') {
-      indicatorsOnLine += 1;
-      if (indicatorsOnLine > limits.maxDepth) return { kind: 'nesting', offset };
+      this.indicatorsOnLine += 1;
+      if (this.indicatorsOnLine > maxDepth) return { kind: 'nesting', offset: this.offset };
     } else if (token === '---') {
-      documents += 1;
-      if (documents > limits.maxDocuments) return { kind: 'documents', offset };
+      this.documents += 1;
+      if (this.documents > maxDocuments) return { kind: 'documents', offset: this.offset };
     } else if (token.startsWith('\n') || token.startsWith('\r')) {
-      indicatorsOnLine = 0;
+      this.indicatorsOnLine = 0;
     }
-    if (!isLexerControlToken(token)) offset += token.length;
+    if (!isLexerControlToken(token)) this.offset += token.length;
+    return undefined;
   }
-  return undefined;
+}
+
+/**
+ * parseAllDocuments, with each lexer token checked by a TokenGuard before the
+ * parser sees it: the text is lexed once, and the composer never sees a
+ * document the guard refused (the parser hands over a document only once it
+ * is complete).
+ */
+function composeGuarded(
+  text: string,
+  lineCounter: LineCounter,
+  limits: YamlLimits,
+): { docs: Document.Parsed[] } | { refused: PreScanProblem } {
+  const guard = new TokenGuard(limits);
+  let refused: PreScanProblem | undefined;
+  function* tokens() {
+    const parser = new Parser(lineCounter.addNewLine);
+    lineCounter.addNewLine(0);
+    for (const token of new Lexer().lex(text)) {
+      refused = guard.check(token);
+      if (refused !== undefined) return;
+      yield* parser.next(token);
+    }
+    yield* parser.end();
+  }
+  const docs = Array.from(new Composer({ uniqueKeys: false }).compose(tokens()));
+  return refused !== undefined ? { refused } : { docs };
 }
 
 /** The lexer's marker tokens (document start, scalar start, flow error end) stand for no source text. */
@@ -306,7 +339,7 @@ function nestingMessage(maxDepth: number): string {
 }
 
 function firstLine(message: string): string {
-  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  return message.split('\n')[0]!;
 }
 
 interface Anchor {

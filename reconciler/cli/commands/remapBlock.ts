@@ -3,35 +3,133 @@
  * [BLOCK, BLOCK + COUNT) to the spare while main can still read them, then
  * remap them (the target's `remap` message; already remapped blocks are
  * skipped, sectors main cannot read are zeroed and counted in lost_sectors).
- * Prints what the spare holds afterwards. Exit 1 when the device is not an
- * owned, running remap device, or the target refuses (ENOSPC: the blocks that
- * fit were moved).
+ * A long range goes in chunks of CHUNK_BLOCKS, one message each: progress is
+ * shown between them (on a terminal, or with --progress) and an interrupt
+ * (SIGINT) stops the work between two chunks, saying what was moved (exit
+ * 75). Prints what the spare holds afterwards. Exit 1 when the device is not
+ * an owned, running remap device, or the target refuses (ENOSPC: the blocks
+ * that fit were moved, and the line before the error says how many).
  */
 import type { Command } from 'commander';
 import type { CliCommand } from '../command.js';
 import type { CliIo } from '../io.js';
-import { addKernelOption, wholeNumber, withKernel } from '../adminSupport.js';
+import { ExitCode, ExitError, UsageError } from '../errors.js';
+import { KernelError } from '../../kernel/adapter.js';
+import type { KernelAdapter, RemapStatus } from '../../kernel/adapter.js';
+import { addKernelOption, ownedRemapDevice, wholeNumber, withKernel } from '../adminSupport.js';
 import type { KernelOptions } from '../adminSupport.js';
 import { spareUsagePercent } from '../../health/conditions.js';
+
+/** Blocks one message moves: a few seconds of copying on a slow disk, so an interrupt is heard soon. */
+export const CHUNK_BLOCKS = 4096;
+
+interface RemapBlockOptions extends KernelOptions {
+  progress?: boolean;
+}
 
 export async function remapBlockCommand(
   name: string,
   block: string,
   count: string | undefined,
-  options: KernelOptions,
+  options: RemapBlockOptions,
   io: CliIo,
+  interrupt?: AbortSignal,
+): Promise<void> {
+  if (interrupt) return remapBlocks(name, block, count, options, io, interrupt);
+  // The first SIGINT stops between chunks; a second one, with no listener left, ends the process.
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  try {
+    return await remapBlocks(name, block, count, options, io, controller.signal);
+  } finally {
+    process.off('SIGINT', stop);
+  }
+}
+
+async function remapBlocks(
+  name: string,
+  block: string,
+  count: string | undefined,
+  options: RemapBlockOptions,
+  io: CliIo,
+  interrupt: AbortSignal,
 ): Promise<void> {
   const first = wholeNumber('BLOCK', block, 0);
   const blocks = count === undefined ? 1 : wholeNumber('COUNT', count, 1);
-  const status = await withKernel(options, io, `remap-block ${name}`, async (kernel) => {
-    await kernel.message(name, ['remap', String(first), String(blocks)]);
-    return (await kernel.observe()).devices.find((device) => device.name === name)?.remap?.status;
+  const end = first + blocks;
+  const range = (from: number, to: number) =>
+    to - from === 1 ? `block ${from}` : `blocks ${from} to ${to - 1}`;
+  const progress = progressPrinter(io, name, blocks, options.progress);
+  await withKernel(options, io, `remap-block ${name}`, async (kernel, observation) => {
+    const device = ownedRemapDevice(observation, name);
+    if (end > device.blocks) {
+      throw new UsageError(`${range(first, end)}: the last block of ${name} is ${device.blocks - 1}`);
+    }
+    let at = first;
+    try {
+      while (at < end) {
+        if (interrupt.aborted) {
+          progress.finish();
+          const status = await statusOf(kernel, name);
+          io.stdout(
+            `${name}: interrupted: ${range(first, at)} moved to the spare, ${range(at, end)} not${spareSummary(status)}\n`,
+          );
+          throw new ExitError(ExitCode.unfinished);
+        }
+        const chunk = Math.min(CHUNK_BLOCKS, end - at);
+        await kernel.message(name, ['remap', String(at), String(chunk)]);
+        at += chunk;
+        progress.update(at - first);
+      }
+    } catch (error) {
+      progress.finish();
+      if (error instanceof KernelError && error.code === 'ENOSPC') {
+        const status = await statusOf(kernel, name);
+        const moved = status ? status.remappedBlocks - device.status.remappedBlocks : 0;
+        io.stdout(
+          `${name}: the spare is full: ${moved} of ${range(first, end)} were moved to it${spareSummary(status)}\n`,
+        );
+      }
+      throw error;
+    }
+    progress.finish();
+    io.stdout(
+      `${name}: ${range(first, end)} moved to the spare${spareSummary(await statusOf(kernel, name))}\n`,
+    );
   });
-  const range = blocks === 1 ? `block ${first}` : `blocks ${first} to ${first + blocks - 1}`;
-  const spare = status
+}
+
+async function statusOf(kernel: KernelAdapter, name: string): Promise<RemapStatus | undefined> {
+  return (await kernel.observe()).devices.find((device) => device.name === name)?.remap?.status;
+}
+
+function spareSummary(status: RemapStatus | undefined): string {
+  return status
     ? `; remapped ${status.remappedBlocks}, spare ${status.spareBlocksUsed}/${status.spareBlocksTotal} (${spareUsagePercent(status)}%)`
     : '';
-  io.stdout(`${name}: ${range} moved to the spare${spare}\n`);
+}
+
+/**
+ * Progress on stderr after each chunk: rewritten in place on a terminal, one
+ * line per chunk with --progress (a log), nothing otherwise.
+ */
+function progressPrinter(io: CliIo, name: string, blocks: number, asked: boolean | undefined) {
+  const inPlace = asked === undefined && process.stderr.isTTY;
+  let open = false;
+  return {
+    update(done: number): void {
+      if (!asked && !inPlace) return;
+      const line = `remap-block ${name}: ${done} of ${blocks} blocks (${Math.floor((done * 100) / blocks)}%)`;
+      io.stderr(inPlace ? `\r${line}` : `${line}\n`);
+      open = inPlace;
+    },
+    /** Ends a line rewritten in place, so what follows starts on its own. */
+    finish(): void {
+      if (open) io.stderr('\n');
+      open = false;
+    },
+  };
 }
 
 export const command: CliCommand = {
@@ -42,14 +140,16 @@ export const command: CliCommand = {
       .argument('<name>', 'the device')
       .argument('<block>', 'the first block (in the device block size, from 0)')
       .argument('[count]', 'how many blocks (default 1)')
+      .option('--progress', 'print progress on stderr after each chunk (default: when stderr is a terminal)')
       .description(
         "Send the target's remap message: copy the blocks to the spare while main can still read them, then " +
           'remap them (already remapped blocks are skipped; sectors main cannot read are zeroed and counted in ' +
-          'lost_sectors). Exit status 1 when NAME is not a running device dm-remap owns, or the target refuses ' +
-          '(ENOSPC: the blocks that fit were moved).',
+          `lost_sectors), ${CHUNK_BLOCKS} blocks per message. An interrupt (Ctrl-C) stops between two messages ` +
+          'and says what was moved (exit status 75). Exit status 1 when NAME is not a running device dm-remap ' +
+          'owns, or the target refuses (ENOSPC: the blocks that fit were moved, and how many is said).',
       );
     addKernelOption(verb).action(
-      (name: string, block: string, count: string | undefined, options: KernelOptions) =>
+      (name: string, block: string, count: string | undefined, options: RemapBlockOptions) =>
         remapBlockCommand(name, block, count, options, io),
     );
   },

@@ -59,12 +59,14 @@ export function checkAcrossSpecs(
   for (const group of groupBy(documents, (document) => document.spec.name)) {
     if (group.length < 2) continue;
     for (const document of group) {
-      const others = group
-        .filter((other) => other !== document)
-        .map((other) => formatLocation({ file: other.spec.source.file, ...other.at.name }));
+      const others = someOthers(group, (other) => other !== document);
+      const places = others.named.map((other) =>
+        formatLocation({ file: other.spec.source.file, ...other.at.name }),
+      );
+      const more = others.more > 0 ? ` and ${others.more} more places` : '';
       reject(document, {
         ...errorAt(DiagnosticCode.duplicateName, document.at.name, document),
-        message: `device name '${document.spec.name}' is also declared at ${others.join(', ')}`,
+        message: `device name '${document.spec.name}' is also declared at ${places.join(', ')}${more}`,
       });
     }
   }
@@ -76,15 +78,35 @@ export function checkAcrossSpecs(
     const claimants = new Set(group.map((claim) => claim.document));
     if (claimants.size < 2) continue; // one spec using a device as main and spare is reported above
     for (const claim of group) {
-      const others = group.filter((other) => other.document !== claim.document).map(describeClaim);
+      const others = someOthers(group, (other) => other.document !== claim.document);
+      const users = others.named.map(describeClaim);
+      if (others.more > 0) users.push(`${others.more} more devices`);
       reject(claim.document, {
         ...errorAt(DiagnosticCode.sharedDevice, claim.document.at[claim.role], claim.document),
-        message: `spec.${claim.role} ${claim.document.spec[claim.role]} is also used by ${others.join(' and ')}`,
+        message: `spec.${claim.role} ${claim.document.spec[claim.role]} is also used by ${users.join(' and ')}`,
       });
     }
   }
 
   return { accepted: documents.filter((document) => !rejected.has(document)), diagnostics };
+}
+
+/** How many other parties to a conflict each one is told of by name; the rest are counted. */
+const OTHERS_NAMED = 3;
+
+/**
+ * The first OTHERS_NAMED members of `group` that `isOther` accepts, and how many more there are: naming
+ * every other party made each message, and the time to build them all, grow with the square of the group.
+ */
+function someOthers<T>(group: readonly T[], isOther: (item: T) => boolean): { named: T[]; more: number } {
+  const named: T[] = [];
+  let others = 0;
+  for (const item of group) {
+    if (!isOther(item)) continue;
+    others += 1;
+    if (named.length < OTHERS_NAMED) named.push(item);
+  }
+  return { named, more: others - named.length };
 }
 
 function describeClaim({ document, role }: { document: CheckedDocument; role: Role }): string {

@@ -122,3 +122,49 @@ test('a trailing slash or a detour through .. does not hide that two specs name 
   ]);
   t.deepEqual(result.accepted, []);
 });
+
+test('a conflict among many names the first three other parties and counts the rest', (t) => {
+  const files = ['a', 'b', 'c', 'd', 'e', 'f'];
+  const shared = checkAcrossSpecs(
+    files.map((f) => document(`${f}.yaml`, 1, { name: f, spareDevice: '/dev/disk/by-id/shared' })),
+  );
+  const claim = (f: string) => `device '${f}' as its spareDevice (${f}.yaml:7:16)`;
+  t.is(shared.diagnostics.length, 6, 'every party is told');
+  t.is(
+    shared.diagnostics[0]?.message,
+    `spec.spareDevice /dev/disk/by-id/shared is also used by ${claim('b')} and ${claim('c')} and ${claim('d')} and 2 more devices`,
+  );
+  t.is(
+    shared.diagnostics[5]?.message,
+    `spec.spareDevice /dev/disk/by-id/shared is also used by ${claim('a')} and ${claim('b')} and ${claim('c')} and 2 more devices`,
+  );
+
+  const named = checkAcrossSpecs(
+    files.map((f, i) =>
+      document(`${f}.yaml`, 1, { name: 'data0', mainDevice: `/dev/m${i}`, spareDevice: `/dev/s${i}` }),
+    ),
+  );
+  t.deepEqual(
+    named.diagnostics.map((d) => d.message),
+    [
+      "device name 'data0' is also declared at b.yaml:4:9, c.yaml:4:9, d.yaml:4:9 and 2 more places",
+      "device name 'data0' is also declared at a.yaml:4:9, c.yaml:4:9, d.yaml:4:9 and 2 more places",
+      "device name 'data0' is also declared at a.yaml:4:9, b.yaml:4:9, d.yaml:4:9 and 2 more places",
+      "device name 'data0' is also declared at a.yaml:4:9, b.yaml:4:9, c.yaml:4:9 and 2 more places",
+      "device name 'data0' is also declared at a.yaml:4:9, b.yaml:4:9, c.yaml:4:9 and 2 more places",
+      "device name 'data0' is also declared at a.yaml:4:9, b.yaml:4:9, c.yaml:4:9 and 2 more places",
+    ],
+  );
+});
+
+test('a conflict among four names all three others', (t) => {
+  const result = checkAcrossSpecs(
+    ['a', 'b', 'c', 'd'].map((f) =>
+      document(`${f}.yaml`, 1, { name: 'x', mainDevice: `/dev/m${f}`, spareDevice: `/dev/s${f}` }),
+    ),
+  );
+  t.is(
+    result.diagnostics[0]?.message,
+    "device name 'x' is also declared at b.yaml:4:9, c.yaml:4:9, d.yaml:4:9",
+  );
+});

@@ -35,6 +35,8 @@ export interface SpecDefaults {
   state: DeviceState;
   paused: boolean;
   removalPolicy: RemovalPolicy;
+  deviceTimeout: string;
+  nofail: boolean;
 }
 
 /** Defaults of the optional spec fields, read from the schema so they cannot disagree with it. */
@@ -47,5 +49,7 @@ export const SPEC_DEFAULTS: SpecDefaults = (() => {
     state: fields.state.default as DeviceState,
     paused: fields.paused.default,
     removalPolicy: fields.removalPolicy.default as RemovalPolicy,
+    deviceTimeout: fields.deviceTimeout.default,
+    nofail: fields.nofail.default,
   };
 })();

@@ -4,6 +4,8 @@
  * tests/spec/schema-types.test.ts makes tsc and ava fail if the two drift.
  */
 
+import type { SpecFileCache } from './file-cache.js';
+
 export const API_VERSION = 'dm-remap/v1alpha1';
 export const KIND = 'RemapDevice';
 
@@ -29,6 +31,8 @@ export interface RemapDeviceManifest {
     state?: DeviceState;
     paused?: boolean;
     removalPolicy?: RemovalPolicy;
+    deviceTimeout?: string;
+    nofail?: boolean;
   };
 }
 
@@ -67,6 +71,10 @@ export interface DeviceSpec {
   state: DeviceState;
   paused: boolean;
   removalPolicy: RemovalPolicy;
+  /** How long apply waits for the main and spare devices to appear (spec.deviceTimeout). */
+  deviceTimeoutMs: number;
+  /** Disks that never appeared within deviceTimeoutMs do not fail apply. */
+  nofail: boolean;
   labels: Record<string, string>;
   annotations: Record<string, string>;
   /** Where the document starts. */
@@ -105,4 +113,9 @@ export interface LoadOptions {
    * an empty config dir is an ordinary state.
    */
   noSpecFiles?: Severity;
+  /**
+   * What earlier loads read: files whose stat says they did not change are not read again. The
+   * daemon keeps one across passes; each load still checks every file's ownership and mode.
+   */
+  cache?: SpecFileCache;
 }

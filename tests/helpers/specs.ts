@@ -21,6 +21,8 @@ export function deviceSpec(name: string, overrides: Partial<DeviceSpec> = {}): D
     state: 'active',
     paused: false,
     removalPolicy: 'Retain',
+    deviceTimeoutMs: 90_000,
+    nofail: false,
     labels: {},
     annotations: {},
     source: { file: `/etc/dm-remap.d/${name}.yaml`, line: 1, column: 1 },

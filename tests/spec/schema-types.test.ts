@@ -66,6 +66,8 @@ const structure = {
         state: { type: 'string', enum: ['active', 'absent'], nullable: true },
         paused: { type: 'boolean', nullable: true },
         removalPolicy: { type: 'string', enum: ['Retain', 'Delete'], nullable: true },
+        deviceTimeout: { type: 'string', pattern: '^[1-9][0-9]{0,5}(s|m|h)$', nullable: true },
+        nofail: { type: 'boolean', nullable: true },
       },
     },
   },
@@ -122,6 +124,8 @@ test('the defaults applied to specs are the documented ones, read from the schem
     state: 'active',
     paused: false,
     removalPolicy: 'Retain',
+    deviceTimeout: '90s',
+    nofail: false,
   });
 });
 

@@ -25,6 +25,8 @@ test('a minimal document yields a DeviceSpec with every default applied', (t) =>
         state: 'active',
         paused: false,
         removalPolicy: 'Retain',
+        deviceTimeoutMs: 90_000,
+        nofail: false,
         labels: {},
         annotations: {},
         source: { file: FILE, line: 2, column: 1 },
@@ -45,6 +47,8 @@ test('explicit values are carried over, blockSize as blockSizeBytes', (t) => {
       'state: absent',
       'paused: true',
       'removalPolicy: Delete',
+      'deviceTimeout: 5m',
+      'nofail: true',
     ],
     '  labels: {tier: cold}\n  annotations: {owner: ops}',
   );
@@ -57,6 +61,8 @@ test('explicit values are carried over, blockSize as blockSizeBytes', (t) => {
     state: 'absent',
     paused: true,
     removalPolicy: 'Delete',
+    deviceTimeoutMs: 300_000,
+    nofail: true,
     labels: { tier: 'cold' },
     annotations: { owner: 'ops' },
   });

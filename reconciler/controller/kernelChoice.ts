@@ -114,6 +114,9 @@ class SharedSimKernel implements KernelAdapter {
   message(name: string, args: string[], signal?: AbortSignal): Promise<string> {
     return this.kernel.message(name, args, signal);
   }
+  setUuid(name: string, uuid: string, signal?: AbortSignal): Promise<void> {
+    return this.kernel.setUuid(name, uuid, signal);
+  }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
     const result = this.fileQueue.then(work);

@@ -200,4 +200,11 @@ export interface KernelAdapter {
   remove(name: string, signal?: AbortSignal): Promise<void>;
   /** Send a target message (`dmsetup message NAME 0 ...`), returning the reply. */
   message(name: string, args: string[], signal?: AbortSignal): Promise<string>;
+  /**
+   * Give a device that has no dm UUID the owned `uuid` (`dmsetup rename --setuuid`): how a device
+   * made by hand is adopted. The one call that acts on a device not owned yet; it changes nothing
+   * else (no table, no suspend). ENOTOWNED when the device has another UUID or `uuid` lacks the
+   * owned prefix, EEXIST when it is owned already (device-mapper sets a UUID only once).
+   */
+  setUuid(name: string, uuid: string, signal?: AbortSignal): Promise<void>;
 }

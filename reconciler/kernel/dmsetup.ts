@@ -41,6 +41,7 @@ import {
   isOwnedUuid,
   noSuchDeviceError,
   notOwnedError,
+  refuseSetUuid,
 } from './errors.js';
 import { runProcess } from './process.js';
 import type { ProcessRunner } from './process.js';
@@ -193,6 +194,18 @@ export class DmsetupKernel implements KernelAdapter {
       this.mutateTimeoutMs,
     );
     return reply.replace(/\n$/, '');
+  }
+
+  async setUuid(name: string, uuid: string, signal?: AbortSignal): Promise<void> {
+    const row = (await this.listDevices(signal)).find((candidate) => candidate.name === name);
+    refuseSetUuid(name, uuid, row?.uuid);
+    await this.dmsetup(
+      ['rename', '--setuuid', '--', name, uuid],
+      'setUuid',
+      name,
+      signal,
+      this.mutateTimeoutMs,
+    );
   }
 
   // ---- batches ----------------------------------------------------------

@@ -16,6 +16,19 @@ export function notOwnedError(operation: string, name: string, uuid: string): Ke
   );
 }
 
+/**
+ * Throws unless a device that has `current` as its UUID (undefined: no such
+ * device) may be given `uuid`: only a device with none, only an owned one.
+ */
+export function refuseSetUuid(name: string, uuid: string, current: string | undefined): void {
+  if (current === undefined) throw noSuchDeviceError('setUuid', name);
+  if (!isOwnedUuid(uuid)) throw notOwnedError('setUuid', name, uuid);
+  if (isOwnedUuid(current)) {
+    throw new KernelError(`setUuid ${name}: it already has the UUID "${current}"`, 'setUuid', name, 'EEXIST');
+  }
+  if (current !== '') throw notOwnedError('setUuid', name, current);
+}
+
 export function noSuchDeviceError(operation: string, name: string): KernelError {
   return new KernelError(`${operation} ${name}: no such device`, operation, name, 'ENXIO');
 }

@@ -19,7 +19,8 @@ export type SimulatedOperation =
   | 'resume'
   | 'clearInactive'
   | 'remove'
-  | 'message';
+  | 'message'
+  | 'setUuid';
 
 export interface FaultSpec {
   /** KernelError code to fail with (default 'EIO'). Ignored when `hang` is set. */

@@ -34,6 +34,7 @@ import {
   isOwnedUuid,
   noSuchDeviceError,
   notOwnedError,
+  refuseSetUuid,
 } from './errors.js';
 import { FaultPlan } from './simulated-faults.js';
 import type { CrashStep, FaultSpec, SimulatedOperation } from './simulated-faults.js';
@@ -100,6 +101,7 @@ export class SimulatedKernel implements KernelAdapter {
     clearInactive: 0,
     remove: 0,
     message: 0,
+    setUuid: 0,
   };
   /** Names in each create/remove batch, in order: tests assert coalescing with these. */
   readonly batches: { create: string[][]; remove: string[][] } = { create: [], remove: [] };
@@ -393,6 +395,24 @@ export class SimulatedKernel implements KernelAdapter {
       },
       args,
     );
+  }
+
+  async setUuid(name: string, uuid: string, signal?: AbortSignal): Promise<void> {
+    const device = this.devices.get(name);
+    refuseSetUuid(name, uuid, device?.uuid);
+    await this.faults.enter('setUuid', name, signal);
+    this.calls.setUuid += 1;
+    const holder = [...this.devices.values()].find((other) => other.uuid === uuid);
+    if (holder) {
+      throw new KernelError(
+        `setUuid ${name}: UUID ${uuid} is used by ${holder.name}`,
+        'setUuid',
+        name,
+        'EBUSY',
+      );
+    }
+    device!.uuid = uuid;
+    this.faults.crashIfArmed('setUuid', 'after', name);
   }
 
   // ---- internals --------------------------------------------------------

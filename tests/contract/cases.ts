@@ -450,6 +450,27 @@ export const contractCases: ContractCase[] = [
     },
   },
   {
+    name: 'setUuid gives a device without a UUID the owned one and changes nothing else; a device with a UUID is refused',
+    async run(fixture) {
+      const { main, spare } = await backing(fixture);
+      const bare = fixture.uniqueName('bare');
+      const foreign = fixture.uniqueName('foreign');
+      await fixture.createForeign(bare, '', `0 ${SIZE} linear ${main.path} 0`);
+      await fixture.createForeign(
+        foreign,
+        `FOREIGN-${foreign}`,
+        `0 ${spare.sizeSectors} linear ${spare.path} 0`,
+      );
+      const before = await mustFind(fixture, bare);
+      await fixture.kernel.setUuid(bare, owned(bare));
+      assert.deepEqual(await mustFind(fixture, bare), { ...before, uuid: owned(bare), owned: true });
+      await rejectsWith(fixture.kernel.setUuid(bare, owned(`${bare}-2`)), 'EEXIST', bare);
+      const foreignBefore = await mustFind(fixture, foreign);
+      await rejectsWith(fixture.kernel.setUuid(foreign, owned(foreign)), 'ENOTOWNED', foreign);
+      assert.deepEqual(await mustFind(fixture, foreign), foreignBefore);
+    },
+  },
+  {
     name: 'create with a UUID lacking the owned prefix is refused before anything happens',
     async run(fixture) {
       const { main, spare } = await backing(fixture);

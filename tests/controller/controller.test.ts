@@ -262,7 +262,8 @@ test('a retry that fires after the config turned unreadable holds the device ins
 
 /** For each adapter call: a world in which device `a` needs that call, plus a device `b` that needs a create. */
 const FAULT_SCENARIOS: Record<
-  Exclude<SimulatedOperation, 'message'>,
+  // The controller never sends messages nor sets UUIDs (admin verbs do).
+  Exclude<SimulatedOperation, 'message' | 'setUuid'>,
   (kernel: ReturnType<typeof newKernel>, specs: MemorySpecs) => Promise<void>
 > = {
   observe: nothingToArrange,
@@ -386,6 +387,7 @@ test('an effect never acts on a device that turned foreign under it', async (t) 
       resume: (name) => Promise.resolve(void asked.push(`resume ${name}`)),
       clearInactive: (name) => Promise.resolve(void asked.push(`clear ${name}`)),
       remove: (name) => Promise.resolve(void asked.push(`remove ${name}`)),
+      setUuid: (name) => Promise.resolve(void asked.push(`setUuid ${name}`)),
     };
     let planned = false;
     const machine = provideKernelEffects(

@@ -11,8 +11,8 @@ import { DiagnosticCode } from './diagnostics.js';
 
 /** The stat fields that say which file was checked. */
 export interface CheckedFile {
-  dev: number;
-  ino: number;
+  dev: bigint;
+  ino: bigint;
 }
 
 export type BoundedRead =
@@ -41,14 +41,14 @@ export function readBounded(file: string, checked: CheckedFile, maxBytes: number
   try {
     // O_NONBLOCK: if the file was swapped for a FIFO after it was checked, opening must not hang.
     fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-    const opened = fs.fstatSync(fd);
+    const opened = fs.fstatSync(fd, { bigint: true });
     if (!opened.isFile()) return ioProblem('is no longer a regular file');
     if (opened.dev !== checked.dev || opened.ino !== checked.ino) {
       return ioProblem('was replaced while being read; not used (run again)');
     }
     if (opened.size > maxBytes) return tooLarge(`${opened.size} bytes`);
     // +1: reading into a full buffer is how growth past the size (or past the limit) shows.
-    let buffer = Buffer.allocUnsafe(opened.size + 1);
+    let buffer = Buffer.allocUnsafe(Number(opened.size) + 1);
     let length = 0;
     for (;;) {
       if (length === buffer.length) {

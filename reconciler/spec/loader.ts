@@ -5,13 +5,14 @@
  * cross-spec-rules.ts).
  */
 import fsSync from 'node:fs';
-import type { Stats } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { readBounded } from './bounded-read.js';
 import { checkAcrossSpecs, normalizedPathIdentity } from './cross-spec-rules.js';
 import type { DeviceIdentityOf } from './cross-spec-rules.js';
 import { decodeSpecBytes } from './decode.js';
+import type { ContentOutcome, SpecFileCache } from './file-cache.js';
 import { compareDiagnostics, DiagnosticCode, isError } from './diagnostics.js';
 import { classifyEntryName } from './file-names.js';
 import { insecureAncestorProblem, insecurePermissionProblem } from './permissions.js';
@@ -48,6 +49,9 @@ export async function loadSpecs(paths: string[], options: LoadOptions = {}): Pro
     noSpecFiles: options.noSpecFiles,
     seen: new Set(),
     above: new Map(),
+    cache: options.cache,
+    // Before any stat: a file changed after this instant cannot keep the times it had then.
+    statedAtNs: options.cache?.now() ?? 0n,
   };
   const diagnostics: Diagnostic[] = [];
   const ignored: FileResult[] = [];
@@ -67,6 +71,7 @@ export async function loadSpecs(paths: string[], options: LoadOptions = {}): Pro
     }
   }
 
+  options.cache?.sweep();
   const documents = outcomes.flatMap((outcome) => outcome.documents);
   const identityOf = resolveDeviceIdentities(documents);
   const crossSpec = checkAcrossSpecs(documents, identityOf);
@@ -102,6 +107,8 @@ interface LoadContext {
   seen: Set<string>;
   /** Directories and links above the given paths already checked, with what was found (reported once). */
   above: Map<string, Diagnostic | undefined>;
+  cache: SpecFileCache | undefined;
+  statedAtNs: bigint;
 }
 
 interface Collected {
@@ -112,7 +119,7 @@ interface Collected {
 
 function loadDirectory(
   dir: string,
-  stats: Stats,
+  stats: BigIntStats,
   above: Diagnostic[],
   context: LoadContext,
   into: Collected,
@@ -178,7 +185,7 @@ type RefusedBy = 'directory' | 'above';
 
 function loadFile(
   file: string,
-  stats: Stats,
+  stats: BigIntStats,
   context: LoadContext,
   refusedBy: RefusedBy | undefined,
 ): FileOutcome | undefined {
@@ -200,30 +207,40 @@ function loadFile(
     });
   }
 
-  const read = readBounded(file, stats, context.maxFileBytes);
+  const content = context.cache?.lookup(file, stats) ?? readContent(file, stats, context);
+  outcome.documents = content.documents;
+  outcome.declaredNames = content.declaredNames;
+  outcome.diagnostics = outcome.diagnostics.concat(content.diagnostics);
+  return outcome;
+}
+
+/** Reads and validates a file, and tells the cache what was found unless it was an I/O failure (retried). */
+function readContent(file: string, stats: BigIntStats, context: LoadContext): ContentOutcome {
+  const content = readAndValidate(file, stats, context.maxFileBytes);
+  if (!content.diagnostics.some((d) => d.code === DiagnosticCode.ioError)) {
+    context.cache?.remember(file, stats, context.statedAtNs, content);
+  }
+  return content;
+}
+
+function readAndValidate(file: string, stats: BigIntStats, maxFileBytes: number): ContentOutcome {
+  const read = readBounded(file, stats, maxFileBytes);
   if ('problem' in read) {
-    outcome.diagnostics.push({ severity: 'error', ...read.problem, file });
-    return outcome;
+    return { documents: [], declaredNames: [], diagnostics: [{ severity: 'error', ...read.problem, file }] };
   }
   const decoded = decodeSpecBytes(file, read.bytes);
-  if (decoded.diagnostic) {
-    outcome.diagnostics.push(decoded.diagnostic);
-    return outcome;
-  }
-  const checked = validateText(file, decoded.text);
-  outcome.documents = checked.documents;
-  outcome.declaredNames = checked.declaredNames;
-  outcome.diagnostics = outcome.diagnostics.concat(checked.diagnostics);
-  return outcome;
+  if (decoded.diagnostic) return { documents: [], declaredNames: [], diagnostics: [decoded.diagnostic] };
+  const { documents, declaredNames, diagnostics } = validateText(file, decoded.text);
+  return { documents, declaredNames, diagnostics };
 }
 
 function permissionDiagnostics(
   file: string,
   what: 'config directory' | 'config file',
-  stats: Stats,
+  stats: BigIntStats,
   context: LoadContext,
 ): Diagnostic[] {
-  const problem = insecurePermissionProblem({ uid: stats.uid, mode: stats.mode });
+  const problem = insecurePermissionProblem({ uid: Number(stats.uid), mode: Number(stats.mode) });
   if (problem === undefined) return [];
   const refused = context.permissionSeverity === 'error';
   return [
@@ -332,10 +349,11 @@ async function pathAbove(given: string): Promise<PathAbove> {
 }
 
 /** stat() without an exception for a missing path: at thousands of files, building the error costs more than the call. */
-function statOrReport(file: string, diagnostics: Diagnostic[]): Stats | undefined {
-  let stats: Stats | undefined;
+function statOrReport(file: string, diagnostics: Diagnostic[]): BigIntStats | undefined {
+  let stats: BigIntStats | undefined;
   try {
-    stats = fsSync.statSync(file, { throwIfNoEntry: false });
+    // bigint: the cache compares times in nanoseconds.
+    stats = fsSync.statSync(file, { bigint: true, throwIfNoEntry: false });
   } catch (cause) {
     diagnostics.push(ioError(file, `cannot be examined: ${errorText(cause)}`));
     return undefined;

@@ -3,7 +3,6 @@
  * schemas/remapdevice.schema.json, which is the source of truth;
  * tests/spec/schema-types.test.ts makes tsc and ava fail if the two drift.
  */
-
 import type { SpecFileCache } from './file-cache.js';
 
 export const API_VERSION = 'dm-remap/v1alpha1';

@@ -19,6 +19,7 @@ const COMMAND_MODULES: Promise<{ command: CliCommand }>[] = [
   import('./commands/clearStats.js'),
   import('./commands/remapBlock.js'),
   import('./commands/remaps.js'),
+  import('./commands/adopt.js'),
   import('./commands/version.js'),
 ];
 

@@ -22,6 +22,7 @@ import { command as clearStatsCommand } from '../../reconciler/cli/commands/clea
 import { command as remapBlockCommand } from '../../reconciler/cli/commands/remapBlock.js';
 import { command as versionCommand } from '../../reconciler/cli/commands/version.js';
 import { command as remapsCommand } from '../../reconciler/cli/commands/remaps.js';
+import { command as adoptCommand } from '../../reconciler/cli/commands/adopt.js';
 import { readSimState, writeSimState } from '../../reconciler/controller/simStateFile.js';
 import type { SimDeviceState, SimState } from '../../reconciler/controller/simStateFile.js';
 import { mainIdentityOf } from './builders.js';
@@ -140,6 +141,7 @@ const COMMANDS = [
   clearStatsCommand,
   remapBlockCommand,
   remapsCommand,
+  adoptCommand,
   versionCommand,
 ];
 

@@ -80,6 +80,14 @@ export interface DeviceReport {
   nextAttemptAt: number | undefined;
 }
 
+export interface ConvergeResult {
+  reports: DeviceReport[];
+  /** The timeout passed with a device still at work. */
+  timedOut: boolean;
+  /** Devices whose disks did not appear within their deviceTimeout: reported, not started. */
+  gaveUpWaiting: { name: string; nofail: boolean; deviceTimeoutMs: number }[];
+}
+
 type DeviceActor = Actor<DeviceMachine>;
 
 const INSECURE_PERMISSIONS = 'insecure-permissions';
@@ -225,16 +233,38 @@ export class Controller {
   /**
    * One-shot convergence for `apply`: every device settled and out of
    * retries, or the timeout. A device waiting for a backing disk is waited
-   * for until the timeout (at boot, disks appear while apply runs).
+   * for (at boot, disks appear while apply runs) up to its spec's
+   * deviceTimeout, then given up on while the others carry on; it is listed
+   * in `gaveUpWaiting`, and left waiting (never started without its disks).
    */
-  async converge(timeoutMs: number): Promise<{ reports: DeviceReport[]; timedOut: boolean }> {
+  async converge(timeoutMs: number): Promise<ConvergeResult> {
+    const started = performance.now();
     await this.reconcileAll();
+    // Read from the specs as loaded now: a pass may have re-read them.
+    const specOf = (name: string) => this.loaded.devices.find((spec) => spec.name === name);
+    const waitedOut = (name: string) =>
+      performance.now() - started >= (specOf(name)?.deviceTimeoutMs ?? Infinity);
     const limit = this.options.retryLimit ?? Infinity;
-    const finished = await this.waitUntil(
-      (report) => report.settled && !retryPending(report, limit) && report.state !== WAITING_STATE,
-      timeoutMs,
-    );
-    return { reports: this.reports(), timedOut: !finished };
+    const done = (report: DeviceReport) =>
+      report.settled &&
+      !retryPending(report, limit) &&
+      (report.state !== WAITING_STATE || waitedOut(report.name));
+    let finished = false;
+    for (let now = performance.now(); !finished && now - started < timeoutMs; now = performance.now()) {
+      // Look again when the next device's wait limit passes: nothing else wakes us then.
+      const limits = this.loaded.devices.map((spec) => spec.deviceTimeoutMs);
+      const nextLimit = Math.min(...limits.filter((ms) => ms > now - started));
+      finished = await this.waitUntil(done, Math.min(timeoutMs, nextLimit) - (now - started));
+    }
+    const reports = this.reports();
+    const gaveUpWaiting = reports
+      .filter((report) => report.state === WAITING_STATE && waitedOut(report.name))
+      .map(({ name }) => ({
+        name,
+        nofail: specOf(name)?.nofail ?? false,
+        deviceTimeoutMs: specOf(name)?.deviceTimeoutMs ?? 0,
+      }));
+    return { reports, timedOut: !finished, gaveUpWaiting };
   }
 
   reports(): DeviceReport[] {

@@ -160,3 +160,30 @@ test('--timeout passing with a device waiting for its disk: exit 1, a retry woul
   t.is(run.status, 1, run.stdout + run.stderr);
   t.regex(run.stdout, /^FAIL ghost: waitingForDevices/m);
 });
+
+test("a device's own deviceTimeout ends its wait; nofail makes it a skip, not a failure", async (t) => {
+  const world = await CliWorld.create(t, ['a']);
+  await world.writeSpec('a');
+  await world.writeSpec('optional', ['deviceTimeout: 1s', 'nofail: true']);
+  const run = await world.cli('apply', ...world.kernelArgs, '--timeout', '5m');
+  t.is(run.status, 0, run.stdout + run.stderr);
+  t.regex(run.stdout, /^ok {3}a: active$/m);
+  t.regex(
+    run.stdout,
+    /^skip optional: waitingForDevices — .*gave up after its deviceTimeout of 1s, nofail\)$/m,
+  );
+  t.regex(run.stdout, /^1 of 2 devices converged, 1 skipped \(nofail\)\.$/m);
+
+  await world.writeSpec('ghost', ['deviceTimeout: 1s']);
+  const failing = await world.cli('apply', ...world.kernelArgs, '--timeout', '5m', '--output', 'json');
+  t.is(failing.status, 1, failing.stdout + failing.stderr);
+  const output = JSON.parse(failing.stdout) as {
+    timedOut: boolean;
+    gaveUpWaiting: { name: string; nofail: boolean; deviceTimeoutMs: number }[];
+  };
+  t.false(output.timedOut);
+  t.deepEqual(output.gaveUpWaiting, [
+    { name: 'ghost', nofail: false, deviceTimeoutMs: 1_000 },
+    { name: 'optional', nofail: true, deviceTimeoutMs: 1_000 },
+  ]);
+});

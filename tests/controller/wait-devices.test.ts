@@ -63,3 +63,42 @@ test('the daemon wakes a waiting device when its disk appears, with no pass aske
   t.true(active);
   t.is((await kernel.observe()).devices[0]?.name, 'hot');
 });
+
+test('a device past its own deviceTimeout is given up on: converge does not wait out the whole timeout for it', async (t) => {
+  const kernel = newKernel(['a']);
+  const specs = new MemorySpecs();
+  specs.set('a');
+  specs.set('ghost', { deviceTimeoutMs: 200 });
+  specs.set('optional', { deviceTimeoutMs: 100, nofail: true });
+  const controller = newController(kernel, specs, { waitPollMs: 10 });
+  const { reports, timedOut, gaveUpWaiting } = await controller.converge(60_000);
+  await controller.stop(5_000);
+  t.false(timedOut);
+  t.like(reports[0], { name: 'a', state: 'active', converged: true });
+  t.like(reports[1], { name: 'ghost', state: 'waitingForDevices', converged: false });
+  t.like(reports[2], { name: 'optional', state: 'waitingForDevices', converged: false });
+  t.deepEqual(gaveUpWaiting, [
+    { name: 'ghost', nofail: false, deviceTimeoutMs: 200 },
+    { name: 'optional', nofail: true, deviceTimeoutMs: 100 },
+  ]);
+});
+
+test('a disk that appears within its deviceTimeout is waited for, however short the others are', async (t) => {
+  const kernel = newKernel([]);
+  const specs = new MemorySpecs();
+  const late = specs.set('late', { deviceTimeoutMs: 30_000 });
+  specs.set('ghost', { deviceTimeoutMs: 50 });
+  kernel.addBlockDevice(late.mainDevice, 65_536);
+  const controller = newController(kernel, specs, { waitPollMs: 10 });
+  const converging = controller.converge(60_000);
+  await controller.waitUntil((report) => report.state === 'waitingForDevices', 5_000);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  kernel.addBlockDevice(late.spareDevice, SPARE_SECTORS);
+  const { reports, gaveUpWaiting } = await converging;
+  await controller.stop(5_000);
+  t.like(reports[1], { name: 'late', state: 'active' });
+  t.deepEqual(
+    gaveUpWaiting.map((device) => device.name),
+    ['ghost'],
+  );
+});

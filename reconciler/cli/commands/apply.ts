@@ -3,7 +3,8 @@
  * Devices run concurrently; one that fails is retried with backoff up to
  * --retries times within --timeout while the others carry on. Exit status 0
  * only when every device reached what its spec declares (or was deliberately
- * left alone: held, paused, orphaned); 1 when one rests unconverged; 75 when
+ * left alone: held, paused, orphaned; or is nofail and its disks did not
+ * appear within its deviceTimeout); 1 when one rests unconverged; 75 when
  * --timeout passed with one still at work; 69/74/77 for the host or config.
  */
 import type { Command } from 'commander';
@@ -24,8 +25,10 @@ import {
   openController,
 } from '../../controller/commandSupport.js';
 import type { ReconcileOptions } from '../../controller/commandSupport.js';
-import type { DeviceReport } from '../../controller/controller.js';
+import type { ConvergeResult, DeviceReport } from '../../controller/controller.js';
 import type { BackoffPolicy } from '../../device/backoff.js';
+
+type GaveUpWaiting = ConvergeResult['gaveUpWaiting'][number];
 
 export interface ApplyOptions extends ReconcileOptions {
   timeout: string;
@@ -58,15 +61,18 @@ export async function applyCommand(options: ApplyOptions, io: CliIo): Promise<vo
   );
   const { controller } = opened;
   try {
-    const { reports, timedOut } = await controller.converge(timeoutMs);
+    const { reports, timedOut, gaveUpWaiting } = await controller.converge(timeoutMs);
     const refusal = controller.refusalReason;
     const diagnostics = controller.diagnostics;
-    const failed = reports.filter((report) => !report.converged);
+    const waits = new Map(gaveUpWaiting.map((device) => [device.name, device]));
+    // nofail: disks that did not appear within deviceTimeout are reported, not a failure.
+    const skipped = reports.filter((report) => waits.get(report.name)?.nofail === true);
+    const failed = reports.filter((report) => !report.converged && !skipped.includes(report));
 
     if (options.output === 'json') {
       io.stdout(
         JSON.stringify(
-          { configDir: opened.configDir, refusal, timedOut, devices: reports, diagnostics },
+          { configDir: opened.configDir, refusal, timedOut, devices: reports, gaveUpWaiting, diagnostics },
           null,
           2,
         ) + '\n',
@@ -74,9 +80,11 @@ export async function applyCommand(options: ApplyOptions, io: CliIo): Promise<vo
     } else {
       printDiagnostics(io, diagnostics);
       if (refusal) io.stderr(`error: not acting on any device: ${refusal}\n`);
-      for (const report of reports) io.stdout(describe(report) + '\n');
+      for (const report of reports) io.stdout(describe(report, waits.get(report.name)) + '\n');
       if (timedOut) io.stderr(`error: gave up waiting after ${options.timeout}\n`);
-      io.stdout(`${reports.length - failed.length} of ${reports.length} devices converged.\n`);
+      const converged = reports.length - failed.length - skipped.length;
+      const skips = skipped.length > 0 ? `, ${skipped.length} skipped (nofail)` : '';
+      io.stdout(`${converged} of ${reports.length} devices converged${skips}.\n`);
     }
     // Config that cannot be acted on at all: unreadable (74) or changeable by non-root (77).
     if (refusal) throw new ExitError(exitCodeOfDiagnostics(diagnostics));
@@ -121,13 +129,22 @@ function hostFailureOf(reports: readonly DeviceReport[]): EnvironmentError | und
   return undefined;
 }
 
-function describe(report: DeviceReport): string {
-  const status = report.converged ? 'ok  ' : 'FAIL';
+function describe(report: DeviceReport, wait: GaveUpWaiting | undefined): string {
+  const status = report.converged ? 'ok  ' : wait?.nofail ? 'skip' : 'FAIL';
   const failure = report.failure
     ? ` — ${report.failure.during}: ${report.failure.message} (${report.failure.code})`
     : '';
   const reason = report.operation && !report.failure ? ` — ${report.operation.reason}` : '';
-  return `${status} ${report.name}: ${report.state}${failure || reason}`;
+  const gaveUp = wait
+    ? ` (gave up after its deviceTimeout of ${formatDuration(wait.deviceTimeoutMs)}${wait.nofail ? ', nofail' : ''})`
+    : '';
+  return `${status} ${report.name}: ${report.state}${failure || reason}${gaveUp}`;
+}
+
+function formatDuration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  return `${ms / 1_000}s`;
 }
 
 export const command: CliCommand = {
@@ -139,7 +156,9 @@ export const command: CliCommand = {
         'Create, reload, resume or remove devices until the kernel matches the specs, then print one line per ' +
           'device. Exit status 0 only when every device converged (held, paused and orphaned devices count: ' +
           'they are left alone on purpose); 1 when a device rests unconverged (failed, refused, waiting for a ' +
-          'disk, blocked); 75 when --timeout passed with a device still at work.',
+          'disk, blocked); 75 when --timeout passed with a device still at work. A device whose disks did not ' +
+          "appear within its spec's deviceTimeout (default 90s) is reported and left waiting, never started " +
+          'without them; with nofail: true in its spec it is a skip, not a failure.',
       );
     addAcceptDataLossOption(addReconcileOptions(verb, { output: true }))
       .addOption(new Option('--timeout <duration>', 'give up after this long').default('5m'))

@@ -70,6 +70,7 @@ dmsetup message hand 0 list_remaps >"$WORK/dmsetup-list"
 [[ $(wc -l <"$WORK/dmsetup-list") == 10003 ]] || fail "dmsetup lists $(wc -l <"$WORK/dmsetup-list") remaps"
 dm-remap remaps hand | tail -n +2 | awk '{ print $1, $2 }' >"$WORK/cli-list"
 cmp "$WORK/dmsetup-list" "$WORK/cli-list" || fail "remaps differs from list_remaps"
+# shellcheck disable=SC2016 # the script is JavaScript, for node
 dm-remap remaps hand -o json | node -e '
   const chunks = []; process.stdin.on("data", (c) => chunks.push(c)).on("end", () => {
     const reply = JSON.parse(Buffer.concat(chunks).toString());

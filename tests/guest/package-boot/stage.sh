@@ -70,8 +70,10 @@ unit_result_is() { [[ "$(systemctl show -P Result "$1")" == "$2" ]]; }
 blob_intact() { (cd /srv/data && sha256sum -c "$state/blob.sha256"); }
 same_tables() { dmsetup table data other | diff "$state/tables" -; }
 
+# spec NAME N [FIELD...]: a device on disks dmr-mainN and dmr-spareN.
 spec() {
-	local name="$1" n="$2"
+	local name="$1" n="$2" field
+	shift 2
 	cat <<EOF
 apiVersion: dm-remap/v1alpha1
 kind: RemapDevice
@@ -81,6 +83,65 @@ spec:
   mainDevice: /dev/disk/by-id/virtio-dmr-main$n
   spareDevice: /dev/disk/by-id/virtio-dmr-spare$n
 EOF
+	for field in "$@"; do printf '  %s\n' "$field"; done
+}
+# How long, by the journal's monotonic clock, apply waited for device $1:
+# from its first "waiting" line to the line that gave up on it.
+activation_wait_seconds() {
+	journalctl -b -u dm-remap-activate.service -o short-monotonic --no-pager | activation_wait_from_journal "$1"
+}
+activation_wait_from_journal() {
+	awk -v device="$1" '
+		{ match($0, /[0-9]+\.[0-9]+\]/); at = substr($0, RSTART, RLENGTH - 1) }
+		index($0, "\"device\":\"" device "\"") && /waitingForDevices/ && start == "" { start = at }
+		index($0, " " device ": waitingForDevices") { end = at }
+		END { if (start == "" || end == "") exit 1; printf "%d\n", end - start }'
+}
+# waited_under DEVICE SECONDS
+waited_under() {
+	local waited
+	waited="$(activation_wait_seconds "$1")" || return 1
+	echo "apply waited ${waited} s for $1"
+	((waited < $2))
+}
+
+# A device declared while its disks are absent starts when the last one is
+# hot-plugged, through udev (69-dm-remap.rules reloads the daemon): two loop
+# devices stand for the disks, given by-id names by a rule of the test's own.
+# Removed afterwards (spec, device, loops), so the next boot does not wait.
+hot_plug() {
+	local image since
+	cat >/etc/udev/rules.d/99-boottest-late.rules <<EOF
+SUBSYSTEM=="block", KERNEL=="loop*", ATTR{loop/backing_file}=="$state/late-main.img", SYMLINK+="disk/by-id/boottest-late-main"
+SUBSYSTEM=="block", KERNEL=="loop*", ATTR{loop/backing_file}=="$state/late-spare.img", SYMLINK+="disk/by-id/boottest-late-spare"
+EOF
+	udevadm control --reload
+	for image in late-main late-spare; do truncate -s 64M "$state/$image.img"; done
+	cat >/etc/dm-remap.d/late.yaml <<EOF
+apiVersion: dm-remap/v1alpha1
+kind: RemapDevice
+metadata:
+  name: late
+spec:
+  mainDevice: /dev/disk/by-id/boottest-late-main
+  spareDevice: /dev/disk/by-id/boottest-late-spare
+  removalPolicy: Delete
+EOF
+	wait_for "the daemon saw spec late and waits for its disks" 120 \
+		bash -c 'dm-remap status late --output json | grep -q waitingForDevices'
+	check "the spare alone plugged in: late is not started without its main" bash -c \
+		'losetup -f "$0/late-spare.img" && udevadm settle && sleep 3 && ! dmsetup info late' "$state"
+	since="$(date '+%Y-%m-%d %H:%M:%S')"
+	sleep 1
+	check "the main plugged in" losetup -f "$state/late-main.img"
+	wait_for "late came up with no reboot and no resync wait" 60 dmsetup status late
+	check "udev reloaded the daemon for it (69-dm-remap.rules)" bash -c \
+		'journalctl -u dm-remap.service --since "$0" -o cat | tee /dev/stderr | grep -i "reload"' "$since"
+	rm -f /etc/dm-remap.d/late.yaml
+	wait_for "spec late deleted: the daemon removed it (removalPolicy Delete)" 120 bash -c '! dmsetup info late'
+	losetup -j "$state/late-main.img" -O NAME -n | xargs -r losetup -d
+	losetup -j "$state/late-spare.img" -O NAME -n | xargs -r losetup -d
+	rm -f /etc/udev/rules.d/99-boottest-late.rules "$state"/late-*.img
 }
 
 say "stage $stage on $(uname -r), $(node --version 2>&1) ($(dpkg-query -W -f '${Version}' nodejs 2>/dev/null))"
@@ -102,10 +163,12 @@ install)
 		-a -f /usr/share/dm-remap/remapdevice.schema.json -a -f /usr/lib/modules-load.d/dm-remap.conf
 	check "dm-remap --version runs on Debian's node" dm-remap --version
 
-	# A missing disk is waited for 20 s at boot, not 90 s (stage "missing").
-	sed -i 's/^DM_REMAP_ACTIVATE_OPTIONS=.*/DM_REMAP_ACTIVATE_OPTIONS="--timeout=20s"/' /etc/default/dm-remap
+	# other's disk is waited for 20 s at boot, not the default 90 s (stage
+	# "missing"); optional's disks never exist, and nofail keeps that from
+	# failing the boot unit (stages "boot" and "upgrade").
 	spec data 0 >/etc/dm-remap.d/data.yaml
-	spec other 1 >/etc/dm-remap.d/other.yaml
+	spec other 1 'deviceTimeout: 20s' >/etc/dm-remap.d/other.yaml
+	spec optional 9 'deviceTimeout: 10s' 'nofail: true' >/etc/dm-remap.d/optional.yaml
 	check "the specs validate" dm-remap validate
 
 	# The daemon holds the single-instance lock: an apply beside it waits, names it, gives up with 75.
@@ -135,7 +198,10 @@ install)
 	dmsetup table data other >"$state/tables"
 	;;
 boot)
-	check "dm-remap-activate succeeded" unit_result_is dm-remap-activate.service success
+	check "dm-remap-activate succeeded (optional's disks are absent: nofail)" unit_result_is dm-remap-activate.service success
+	check "and it reported optional as skipped" bash -c \
+		'journalctl -b -u dm-remap-activate.service -o cat | grep "skip optional: waitingForDevices .*deviceTimeout of 10s, nofail"'
+	check "optional was not started without its disks" bash -c '! dmsetup info optional'
 	check "the devices were active before local-fs-pre.target" active_before_local_fs_pre
 	check "fstab mounted /srv/data from /dev/mapper/data" mountpoint /srv/data
 	check "the file written before the reboot is intact" blob_intact
@@ -147,15 +213,17 @@ missing)
 	say "dmr-main1 (device other's main disk) is not attached"
 	check "the boot went on: multi-user.target reached" systemctl is-active multi-user.target
 	check "dm-remap-activate failed (exit status) rather than hanging" unit_result_is dm-remap-activate.service exit-code
-	check "it gave up after its 20 s --timeout, not later" bash -c \
-		'(( ($(systemctl show -P ExecMainExitTimestampMonotonic dm-remap-activate.service) - $(systemctl show -P ExecMainStartTimestampMonotonic dm-remap-activate.service)) < 90000000 ))'
-	check "the journal names the missing device" bash -c \
-		'journalctl -b -u dm-remap-activate.service -o cat | tee /dev/stderr | grep -E "FAIL other|\"device\":\"other\""'
+	check "the journal names the missing device, given up after its deviceTimeout" bash -c \
+		'journalctl -b -u dm-remap-activate.service -o cat | tee /dev/stderr | grep "FAIL other: waitingForDevices .*deviceTimeout of 20s)"'
+	# Timed from the device's own first wait, by the journal: node's start-up
+	# under TCG on a loaded host is not part of what is tested.
+	check "it waited for other's disk about its 20 s deviceTimeout, not the default 90 s" waited_under other 60
 	check "device data came up, before local-fs-pre.target" data_up_before_local_fs_pre
 	check "and /srv/data is mounted" mountpoint /srv/data
 	check "the file is intact" blob_intact
 	check "device other was not started without its main" bash -c '! dmsetup info other'
 	check "the daemon is active, waiting for the disk" systemctl is-active dm-remap.service
+	hot_plug
 	;;
 upgrade)
 	check "dm-remap-activate succeeded (disk back)" unit_result_is dm-remap-activate.service success

@@ -16,6 +16,13 @@ import type { World } from './world.js';
 
 /** Short enough that a fast pass runs many times in the window; a slow one runs back to back. */
 const RESYNC_INTERVAL = '1s';
+const MIN_PASSES = 5;
+
+async function countedPasses(daemon: Daemon): Promise<number> {
+  const passes = await daemon.passes(300_000);
+  if (passes === undefined) throw new Error(`/metrics did not answer within 5 min:\n${daemon.tail()}`);
+  return passes;
+}
 
 export async function passFigure(context: HostContext, world: World): Promise<BenchRecord> {
   const windowMs = context.quick ? 10_000 : 30_000;
@@ -30,15 +37,20 @@ export async function passFigure(context: HostContext, world: World): Promise<Be
       if (Date.now() > warmDeadline || !daemon.running) throw new Error(`no third pass:\n${daemon.tail()}`);
       await sleep(250);
     }
-    const passesBefore = (await daemon.passes())!;
+    // The counter is read through the daemon's own event loop, which a slow pass holds:
+    // each CPU reading is taken as the answer comes, so counter and CPU describe one window.
+    const passesBefore = await countedPasses(daemon);
     const cpuBefore = cpuMs(daemon.pid);
     const wallBefore = performance.now();
-    await sleep(windowMs);
-    const passesAfter = (await daemon.passes())!;
-    const cpuAfter = cpuMs(daemon.pid);
+    let passes = 0;
+    let cpu = 0;
+    // At least MIN_PASSES passes, so the one the window cuts at each end weighs little; at most 4 windows.
+    for (let windows = 0; windows < 4 && passes < MIN_PASSES; windows += 1) {
+      await sleep(windowMs);
+      passes = (await countedPasses(daemon)) - passesBefore;
+      cpu = cpuMs(daemon.pid) - cpuBefore;
+    }
     const wallMs = performance.now() - wallBefore;
-    const passes = passesAfter - passesBefore;
-    const cpu = cpuAfter - cpuBefore;
     const floor = await passFloor(world);
     return figure({
       id: 'P1a',
@@ -77,20 +89,21 @@ export async function oneShotFigures(context: HostContext, world: World): Promis
         throw new Error(`steady ${verb} exited ${run.status}:\n${run.stderr.slice(-1000)}`);
       runs.push(run);
     }
-    const walls = runs.map((run) => run.wallMs);
+    const cpus = runs.map((run) => run.cpuMs);
+    // CPU, not wall, is the figure: on a shared machine wall time follows the others' load.
     records.push(
       figure({
         id: verb === 'apply' ? 'P1c' : 'P1d',
-        label: `steady \`${verb}\`, ${world.count} converged devices: wall`,
-        value: round(median(walls), 0),
+        label: `steady \`${verb}\`, ${world.count} converged devices: CPU`,
+        value: round(median(cpus), 0),
         unit: 'ms',
         baselineLabel: 'node reading every spec + the sim kernel file once',
-        baseline: round(median(floor.map((run) => run.wallMs)), 0),
-        spread: spreadOf(walls, 0),
+        baseline: round(median(floor.map((run) => run.cpuMs)), 0),
+        spread: spreadOf(cpus, 0),
         extra: {
-          cpuMs: round(median(runs.map((run) => run.cpuMs)), 0),
+          wallMs: round(median(runs.map((run) => run.wallMs)), 0),
+          baselineWallMs: round(median(floor.map((run) => run.wallMs)), 0),
           maxRssMB: round(Math.max(...runs.map((run) => run.maxRssKb)) / 1024, 1),
-          baselineCpuMs: round(median(floor.map((run) => run.cpuMs)), 0),
           repetitions,
         },
       }),

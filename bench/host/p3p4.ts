@@ -28,12 +28,13 @@ export async function daemonFigures(
   try {
     if (!(await daemon.ready(120_000)))
       throw new Error(`the daemon did not serve /metrics:\n${daemon.tail()}`);
-    if (!(await waitForIdle(daemon.pid, 1_000, 300_000))) {
-      throw new Error('the daemon never went idle after its start pass');
-    }
+    // A daemon that never goes quiet is measured anyway, busy as it is; the records say so.
+    const idle = await waitForIdle(daemon.pid, 1_000, context.quick ? 60_000 : 120_000);
+    if (!idle) context.progress('P3/P4: the daemon did not go idle after its start pass; measuring it busy');
     const records: BenchRecord[] = [];
     if (wanted.p4) records.push(...(await idleFigures(context, daemon)));
     if (wanted.p3) records.push(await editFigure(context, world, daemon));
+    for (const record of records) record.extra = { ...record.extra, idleBeforeMeasuring: idle };
     return records;
   } finally {
     await daemon.stop();
@@ -107,7 +108,7 @@ async function editFigure(context: HostContext, world: World, daemon: Daemon): P
     if (line === undefined) timeouts += 1;
     else latencies.push(after - before);
     if (floor !== undefined) floors.push(floor - before);
-    await waitForIdle(daemon.pid, 300, 30_000);
+    await waitForIdle(daemon.pid, 300, 5_000);
   }
   if (latencies.length === 0) throw new Error(`no edit converged within 30 s:\n${daemon.tail()}`);
   const p99 = percentile(latencies, 99);

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# guest: --mem 1024 --disk main=1G --disk spare=512M --timeout 900
+# The remap target's I/O against dm-linear on the same backing disk (issue
+# 11's P5): 4 KiB random and 1 MiB sequential O_DIRECT reads and writes
+# (bench/blkio.c), first with no remaps, then with REMAPS (100,000) blocks
+# remapped. Both devices map the same main disk at once; each round runs
+# every workload on both, the order of the two devices alternating between
+# rounds, so drift of the host's speed falls on both alike. A figure is the
+# median throughput of the remap device ÷ the median of dm-linear, with the
+# spread of the per-round ratios.
+#
+# The remaps come from the target's bulk `remap <block> <count>` message
+# (kmod/README.md), sent through bench/dm-message in one process: RUNS runs
+# of REMAPS/RUNS blocks spread evenly over main, so random I/O lands on
+# remapped and normal blocks alike and sequential I/O crosses run edges
+# (one bulk message over a single range would leave one index record and
+# one edge).
+#
+# Run: bash bench/guest.sh (builds bench/blkio and bench/dm-message first).
+# Env: BENCH_TOOLS (dir with blkio and dm-message), BENCH_QUICK=1,
+#   BENCH_REMAPS (100000), BENCH_RUNS (1000).
+set -euo pipefail
+# shellcheck source=bench/guest/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+TOOLS="${BENCH_TOOLS:-$DM_REMAP_CHECKOUT/.cache/bench}"
+BLKIO="$TOOLS/blkio"
+DM_MESSAGE="$TOOLS/dm-message"
+REMAPS="${BENCH_REMAPS:-100000}"
+RUNS="${BENCH_RUNS:-1000}"
+if ((BENCH_QUICK)); then
+	ROUNDS=3 RANDOM_IOS=2000 SEQUENTIAL_MIB=128
+else
+	ROUNDS=5 RANDOM_IOS=4000 SEQUENTIAL_MIB=256
+fi
+WORKLOADS=(randread randwrite seqread seqwrite)
+: "${DISK_main:?needs --disk main=1G}" "${DISK_spare:?needs --disk spare=512M}"
+[[ -x "$BLKIO" && -x "$DM_MESSAGE" ]] || fail "no $BLKIO or $DM_MESSAGE: run bash bench/guest.sh (it builds them)"
+
+LINEAR=bench-linear
+REMAP=bench-remap
+cleanup() {
+	dmsetup remove "$REMAP" 2>/dev/null || true
+	dmsetup remove "$LINEAR" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+modprobe dm-remap || fail "cannot load dm-remap"
+sectors=$(($(blockdev --getsz "$DISK_main") / 8 * 8))
+blocks=$((sectors / 8))
+((REMAPS % RUNS == 0 && REMAPS / RUNS <= blocks / RUNS)) ||
+	fail "$REMAPS remaps in $RUNS runs do not fit $blocks blocks"
+dmsetup create "$LINEAR" --table "0 $sectors linear $DISK_main 0"
+dmsetup create "$REMAP" --uuid "DMREMAP-$REMAP" --table "0 $sectors remap $DISK_main $DISK_spare 2 block_size 8"
+
+remapped() { dmsetup status "$REMAP" | tr ' ' '\n' | sed -n 's/^remapped=//p'; }
+
+# MB/s of one WORKLOAD on DEVICE.
+mbps() { # WORKLOAD DEVICE
+	local count out
+	case "$1" in rand*) count="$RANDOM_IOS" ;; *) count="$SEQUENTIAL_MIB" ;; esac
+	out="$("$BLKIO" "$1" "/dev/mapper/$2" "$count" 42)" || fail "blkio $1 on $2 failed"
+	awk -v o="$out" 'BEGIN { split(o, f, " "); printf "%.2f", f[1] / 1048576 / f[2] }'
+}
+
+# Real data on all of main first, so no read hits a hole of the host's
+# sparse image (faster than data) and no write allocates one (slower).
+say "filling main ($((sectors / 2048)) MiB)"
+"$BLKIO" seqwrite "/dev/mapper/$LINEAR" $((sectors / 2048)) >/dev/null
+
+# measure REMAP_COUNT: the rounds, then one figure per workload.
+measure() {
+	local count="$1" r w dev first second l m
+	declare -A lin=() rem=()
+	# One untimed pass of each: the first I/O after boot or after the
+	# remaps is the slowest.
+	for w in "${WORKLOADS[@]}"; do mbps "$w" "$LINEAR" >/dev/null && mbps "$w" "$REMAP" >/dev/null; done
+	for ((r = 0; r < ROUNDS; r++)); do
+		if ((r % 2)); then first="$REMAP" second="$LINEAR"; else first="$LINEAR" second="$REMAP"; fi
+		for w in "${WORKLOADS[@]}"; do
+			for dev in "$first" "$second"; do
+				if [[ "$dev" == "$LINEAR" ]]; then
+					lin[$w]+="$(mbps "$w" "$dev") "
+				else
+					rem[$w]+="$(mbps "$w" "$dev") "
+				fi
+			done
+		done
+	done
+	for w in "${WORKLOADS[@]}"; do
+		local ratios=() i lm mm target shape
+		read -r -a l <<<"${lin[$w]}"
+		read -r -a m <<<"${rem[$w]}"
+		for i in "${!l[@]}"; do ratios+=("$(ratio "${m[i]}" "${l[i]}")"); done
+		lm="$(printf '%s\n' "${l[@]}" | median)" mm="$(printf '%s\n' "${m[@]}" | median)"
+		say "$count remaps, $w: linear ${l[*]} MB/s; remap ${m[*]} MB/s"
+		case "$w" in rand*) target=">= 0.97" ;; *) target=">= 0.90" ;; esac
+		case "$w" in rand*) shape="4 KiB random" ;; *) shape="1 MiB sequential" ;; esac
+		emit_result "P5-$w-$count" "remap target ÷ dm-linear: $w, $shape, $count remaps (guest)" \
+			"$mm" MB/s "dm-linear on the same disk" "$lm" "$(ratio "$mm" "$lm")" "$target" \
+			"$(printf '%s\n' "${ratios[@]}" | spread)" \
+			"{\"remaps\":$count,\"rounds\":$ROUNDS,\"remapMBps\":\"$(printf '%s\n' "${m[@]}" | spread)\",\"linearMBps\":\"$(printf '%s\n' "${l[@]}" | spread)\"}"
+	done
+}
+
+measure 0
+[[ "$(remapped)" == 0 ]] || fail "remapped=$(remapped) before any remap"
+
+per_run=$((REMAPS / RUNS))
+stride=$((blocks / RUNS))
+say "remapping $REMAPS blocks: $RUNS bulk messages of $per_run blocks, one every $stride blocks"
+send_remaps() {
+	seq 0 $((RUNS - 1)) | awk -v s="$stride" -v n="$per_run" '{ print "remap " $1 * s " " n }' |
+		"$DM_MESSAGE" "$REMAP" >/dev/null
+}
+timed send_remaps
+[[ "$(remapped)" == "$REMAPS" ]] || fail "remapped=$(remapped), expected $REMAPS"
+say "remaps made in $(seconds "$TOOK") s"
+
+measure "$REMAPS"
+say "done"

@@ -47,11 +47,16 @@ export interface HealthMonitorOptions {
   now?: () => Date;
 }
 
+/** Hears of one device whose view changed; `status` is undefined when the device was forgotten. */
+export type DeviceListener = (name: string, status: DeviceStatus | undefined) => void;
+
 export class HealthMonitor implements HealthSink {
   private readonly views = new Map<string, DeviceStatus>();
+  /** Each view as last told to listeners, to tell a change from a repeat. */
+  private readonly texts = new Map<string, string>();
   /** Per device, its remapped count when it changed, over the last day (and the one before it). */
   private readonly history = new Map<string, RemapSample[]>();
-  private readonly listeners = new Set<(devices: DeviceStatus[]) => void>();
+  private readonly listeners = new Set<DeviceListener>();
 
   constructor(private readonly options: HealthMonitorOptions) {}
 
@@ -63,14 +68,20 @@ export class HealthMonitor implements HealthSink {
       : undefined;
     const input = remapsLastDay === undefined ? view : { ...view, remapsLastDay };
     const conditions = stampConditions(before?.conditions, conditionsOf(input), now);
-    this.views.set(view.name, {
+    const status: DeviceStatus = {
       name: view.name,
       phase: view.phase,
       conditions,
       target: view.remap ? targetCounters(view.remap) : null,
       ...(view.spec ? warningThresholds(view.spec) : {}),
       ...(remapsLastDay !== undefined ? { remapsLastDay } : {}),
-    });
+    };
+    this.views.set(view.name, status);
+    // Conditions keep their lastTransitionTime while they hold, so an unchanged
+    // device makes the same text: a steady pass costs its listeners nothing.
+    const text = JSON.stringify(status);
+    const changed = this.texts.get(view.name) !== text;
+    this.texts.set(view.name, text);
     const log = this.options.logger.child({ device: view.name });
     for (const condition of changedConditions(before?.conditions, conditions)) {
       if (!ALERTING_CONDITIONS.includes(condition.type)) continue;
@@ -90,13 +101,14 @@ export class HealthMonitor implements HealthSink {
         ...(previous ? { previous: { ...previous } } : {}),
       });
     }
-    this.notify();
+    if (changed) this.notify(view.name, status);
     return conditions;
   }
 
   forget(name: string): void {
     this.history.delete(name);
-    if (this.views.delete(name)) this.notify();
+    this.texts.delete(name);
+    if (this.views.delete(name)) this.notify(name, undefined);
   }
 
   /** Every device's last evaluation, by name. */
@@ -104,8 +116,12 @@ export class HealthMonitor implements HealthSink {
     return [...this.views.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  /** Called after every update (metrics, the view in /run); returns the unsubscribe function. */
-  subscribe(listener: (devices: DeviceStatus[]) => void): () => void {
+  /**
+   * Told of each device whose view changed (undefined: forgotten), never of an
+   * update that changed nothing (metrics, the view in /run); returns the
+   * unsubscribe function.
+   */
+  subscribe(listener: DeviceListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -128,9 +144,7 @@ export class HealthMonitor implements HealthSink {
     return remapped - (samples[0]?.remapped ?? remapped);
   }
 
-  private notify(): void {
-    if (this.listeners.size === 0) return;
-    const devices = this.devices();
-    for (const listener of [...this.listeners]) listener(devices);
+  private notify(name: string, status: DeviceStatus | undefined): void {
+    for (const listener of [...this.listeners]) listener(name, status);
   }
 }

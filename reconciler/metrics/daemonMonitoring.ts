@@ -34,6 +34,8 @@ export class DaemonMonitoring {
   private server: MetricsServer | undefined;
   private readonly view: DaemonViewWriter | undefined;
   private ready = false;
+  private viewPending = false;
+  private stopped = false;
 
   constructor(private readonly options: DaemonMonitoringOptions) {
     this.command = options.onConditionChange
@@ -41,12 +43,29 @@ export class DaemonMonitoring {
       : undefined;
     const onChange = this.command?.handle;
     this.health = new HealthMonitor({ logger: options.logger, ...(onChange ? { onChange } : {}) });
-    this.health.subscribe((devices) => this.devices.update(devices));
+    this.health.subscribe((name, status) =>
+      status ? this.devices.updateDevice(status) : this.devices.forgetDevice(name),
+    );
     this.view = options.viewPath ? new DaemonViewWriter(options.viewPath, options.logger) : undefined;
     if (this.view) {
       const view = this.view;
-      this.health.subscribe((devices) => view.update(devices));
+      this.health.subscribe(() => this.viewChanged(view));
     }
+  }
+
+  /**
+   * The view file holds every device: it is written once per turn of the
+   * event loop however many devices changed in it (a start settles them all
+   * at once), not once per device.
+   */
+  private viewChanged(view: DaemonViewWriter): void {
+    if (this.viewPending) return;
+    this.viewPending = true;
+    setImmediate(() => {
+      this.viewPending = false;
+      // The view goes with the daemon: none is written once stopping removed it.
+      if (!this.stopped) view.update(this.health.devices());
+    });
   }
 
   /** The controller calls this on every report of every device (operation counts and durations). */
@@ -83,6 +102,7 @@ export class DaemonMonitoring {
 
   /** Stop serving, and let queued transition commands finish. */
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.server?.close();
     await this.command?.idle();
     await this.view?.remove();

@@ -59,10 +59,16 @@ export const METRIC_NAMES = [
 ] as const;
 
 type Labels = 'device' | 'direction' | 'health' | 'type' | 'status' | 'reason' | 'phase';
+type LabelSet = Partial<Record<Labels, string>>;
 
 export class DeviceMetrics {
   readonly registry = new Registry();
   private readonly gauges: Gauge<Labels>[] = [];
+  /** Per device, every series set for it, so that one device's series can be replaced alone. */
+  private readonly series = new Map<
+    string,
+    { metric: Gauge<Labels> | Counter<Labels>; labels: LabelSet }[]
+  >();
   private readonly counters: Counter<Labels>[] = [];
   private readonly remapped = this.gauge('dm_remap_remapped_blocks', 'Blocks remapped onto the spare.');
   private readonly pending = this.gauge(
@@ -124,41 +130,68 @@ export class DeviceMetrics {
   /** Replace every series with what `devices` say: a device no longer listed loses its series. */
   update(devices: readonly DeviceStatus[]): void {
     for (const metric of [...this.gauges, ...this.counters]) metric.reset();
+    this.series.clear();
     for (const device of devices) this.set(device);
+  }
+
+  /** Replace one device's series (the daemon: only a device whose view changed costs anything). */
+  updateDevice(device: DeviceStatus): void {
+    this.forgetDevice(device.name);
+    this.set(device);
+  }
+
+  /** Drop every series of one device. */
+  forgetDevice(name: string): void {
+    for (const { metric, labels } of this.series.get(name) ?? []) metric.remove(labels);
+    this.series.delete(name);
   }
 
   private set(device: DeviceStatus): void {
     const labels = { device: device.name };
+    const recorded: { metric: Gauge<Labels> | Counter<Labels>; labels: LabelSet }[] = [];
+    this.series.set(device.name, recorded);
+    const gauge = (metric: Gauge<Labels>, set: LabelSet, value: number) => {
+      metric.set(set, value);
+      recorded.push({ metric, labels: set });
+    };
+    const counter = (metric: Counter<Labels>, set: LabelSet, value: number) => {
+      metric.inc(set, value);
+      recorded.push({ metric, labels: set });
+    };
     const phase = (PHASES as readonly string[]).includes(device.phase) ? device.phase : 'reconciling';
     for (const candidate of PHASES)
-      this.phase.set({ ...labels, phase: candidate }, candidate === phase ? 1 : 0);
+      gauge(this.phase, { ...labels, phase: candidate }, candidate === phase ? 1 : 0);
     for (const condition of device.conditions) {
       for (const status of CONDITION_STATUSES) {
-        this.condition.set({ ...labels, type: condition.type, status }, condition.status === status ? 1 : 0);
+        gauge(
+          this.condition,
+          { ...labels, type: condition.type, status },
+          condition.status === status ? 1 : 0,
+        );
       }
-      this.conditionReason.set({ ...labels, type: condition.type, reason: condition.reason }, 1);
+      gauge(this.conditionReason, { ...labels, type: condition.type, reason: condition.reason }, 1);
     }
     if (device.spareUsageWarningPercent !== undefined) {
-      this.warningRatio.set(labels, device.spareUsageWarningPercent / 100);
+      gauge(this.warningRatio, labels, device.spareUsageWarningPercent / 100);
     }
     if (device.remapRateWarningPerDay !== undefined) {
-      this.rateWarning.set(labels, device.remapRateWarningPerDay);
+      gauge(this.rateWarning, labels, device.remapRateWarningPerDay);
     }
     const target = device.target;
     if (!target) return;
-    this.remapped.set(labels, target.remappedBlocks);
-    this.pending.set(labels, target.pendingBlocks);
-    this.spareUsed.set(labels, target.spareBlocksUsed);
-    this.spareTotal.set(labels, target.spareBlocksTotal);
-    this.metadataSequence.set(labels, target.metadataSequence);
-    this.ioErrors.inc({ ...labels, direction: 'read' }, target.readErrors);
-    this.ioErrors.inc({ ...labels, direction: 'write' }, target.writeErrors);
-    this.otherErrors.inc(labels, target.otherErrors);
-    this.remapFailures.inc(labels, target.remapFailures);
-    this.lostSectors.inc(labels, target.lostSectors);
+    gauge(this.remapped, labels, target.remappedBlocks);
+    gauge(this.pending, labels, target.pendingBlocks);
+    gauge(this.spareUsed, labels, target.spareBlocksUsed);
+    gauge(this.spareTotal, labels, target.spareBlocksTotal);
+    gauge(this.metadataSequence, labels, target.metadataSequence);
+    counter(this.ioErrors, { ...labels, direction: 'read' }, target.readErrors);
+    counter(this.ioErrors, { ...labels, direction: 'write' }, target.writeErrors);
+    counter(this.otherErrors, labels, target.otherErrors);
+    counter(this.remapFailures, labels, target.remapFailures);
+    counter(this.lostSectors, labels, target.lostSectors);
     const healths = new Set<string>([...TARGET_HEALTH, target.health]);
     for (const health of healths)
-      this.targetHealth.set({ ...labels, health }, health === target.health ? 1 : 0);
+      gauge(this.targetHealth, { ...labels, health }, health === target.health ? 1 : 0);
   }
 
   private gauge(name: string, help: string, labelNames: Labels[] = ['device']): Gauge<Labels> {

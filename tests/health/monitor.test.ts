@@ -144,3 +144,32 @@ test('remaps over the last 24 hours, as the daemon watched them, are Degraded/Re
   t.like(at(26, 2), { status: 'False' }, 'fewer remaps than before (a new spare): counted afresh');
   t.is(monitor.devices()[0]?.remapsLastDay, 0);
 });
+
+test('listeners hear of a device only when its view changed: a steady pass tells them nothing', (t) => {
+  const monitor = new HealthMonitor({ logger: capturingLogger().logger });
+  const heard: [string, string | undefined][] = [];
+  monitor.subscribe((name, status) => heard.push([name, status?.phase]));
+  monitor.update({ name: 'a', phase: 'active', spec, remap: remapStatus() });
+  monitor.update({ name: 'b', phase: 'active', spec, remap: remapStatus() });
+  for (let pass = 0; pass < 3; pass += 1) {
+    monitor.update({ name: 'a', phase: 'active', spec, remap: remapStatus() });
+    monitor.update({ name: 'b', phase: 'active', spec, remap: remapStatus() });
+  }
+  t.deepEqual(heard, [
+    ['a', 'active'],
+    ['b', 'active'],
+  ]);
+  monitor.update({ name: 'a', phase: 'active', spec, remap: remapStatus({ remappedBlocks: 1 }) });
+  monitor.update({ name: 'b', phase: 'failed.backingOff', spec });
+  monitor.forget('a');
+  monitor.forget('a');
+  t.deepEqual(heard.slice(2), [
+    ['a', 'active'],
+    ['b', 'failed.backingOff'],
+    ['a', undefined],
+  ]);
+  t.deepEqual(
+    monitor.devices().map((device) => device.name),
+    ['b'],
+  );
+});

@@ -112,3 +112,25 @@ test('METRIC_NAMES lists every family the exporter can print', async (t) => {
   ].map((metric) => metric.name);
   t.deepEqual([...families].sort(), [...METRIC_NAMES].sort());
 });
+
+test('one device updated or forgotten changes its own series and leaves the others as they were', async (t) => {
+  const metrics = new DeviceMetrics();
+  metrics.update([deviceStatus('a'), deviceStatus('b', remapStatus({ remappedBlocks: 3 }))]);
+  metrics.updateDevice(deviceStatus('a', remapStatus({ remappedBlocks: 7, readErrors: 2 }), 'held'));
+  let values = samples(await metrics.registry.metrics());
+  t.is(values.get('dm_remap_remapped_blocks{device="a"}'), 7);
+  t.is(values.get('dm_remap_io_errors_total{device="a",direction="read"}'), 2);
+  t.is(values.get('dm_remap_device_phase{device="a",phase="held"}'), 1);
+  t.is(values.get('dm_remap_device_phase{device="a",phase="active"}'), 0);
+  t.is(values.get('dm_remap_remapped_blocks{device="b"}'), 3);
+
+  metrics.updateDevice({ ...deviceStatus('b'), phase: 'failed.backingOff', target: null });
+  metrics.forgetDevice('a');
+  values = samples(await metrics.registry.metrics());
+  t.false([...values.keys()].some((key) => key.includes('device="a"')));
+  t.false(
+    values.has('dm_remap_remapped_blocks{device="b"}'),
+    'a device that stopped running has no counters',
+  );
+  t.is(values.get('dm_remap_device_phase{device="b",phase="failed.backingOff"}'), 1);
+});

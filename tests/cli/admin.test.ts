@@ -127,3 +127,26 @@ test('remap-block stops between chunks on an interrupt, saying what was moved, a
   );
   t.is((await world.device('a'))?.remappedBlocks, 4096);
 });
+
+test('an interrupt that also stops dmsetup mid-message is reported as an interrupt, not a kernel failure', async (t) => {
+  const world = await withSpare(t, 20_000);
+  // The terminal's Ctrl-C reaches dmsetup too: the first message fails (EIO), and by then the interrupt is seen.
+  const state = await world.kernel();
+  state.faults = [{ operation: 'message', code: 'EIO' }];
+  await world.writeKernel(state);
+  let reads = 0;
+  const interrupt = {
+    get aborted() {
+      return reads++ > 0;
+    },
+  } as unknown as AbortSignal;
+  let stdout = '';
+  const io = { stdout: (text: string) => (stdout += text), stderr: () => undefined, env: {} };
+  const options = { kernel: `sim:${world.simFile}` };
+  const error = await t.throwsAsync(remapBlockCommand('a', '0', '6000', options, io, interrupt));
+  t.like(error, { code: 75 });
+  t.is(
+    stdout,
+    'a: interrupted: blocks 0 to 4095 may have been moved (the interrupt stopped dmsetup mid-message), blocks 4096 to 5999 not; remapped 0, spare 0/20000 (0%)\n',
+  );
+});

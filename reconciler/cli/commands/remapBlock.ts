@@ -6,7 +6,8 @@
  * A long range goes in chunks of CHUNK_BLOCKS, one message each: progress is
  * shown between them (on a terminal, or with --progress) and an interrupt
  * (SIGINT) stops the work between two chunks, saying what was moved (exit
- * 75). Prints what the spare holds afterwards. Exit 1 when the device is not
+ * 75; a terminal's Ctrl-C also reaches the dmsetup in flight, whose chunk
+ * is then reported as possibly moved). Prints what the spare holds afterwards. Exit 1 when the device is not
  * an owned, running remap device, or the target refuses (ENOSPC: the blocks
  * that fit were moved, and the line before the error says how many).
  */
@@ -67,22 +68,31 @@ async function remapBlocks(
       throw new UsageError(`${range(first, end)}: the last block of ${name} is ${device.blocks - 1}`);
     }
     let at = first;
+    let chunk = 0;
+    const stopped = async (inFlight: number): Promise<never> => {
+      progress.finish();
+      const status = await statusOf(kernel, name);
+      const parts = [
+        ...(at > first ? [`${range(first, at)} moved to the spare`] : []),
+        // Ctrl-C on a terminal reaches dmsetup too: the kernel finishes the message, dmsetup may not report it.
+        ...(inFlight > 0
+          ? [`${range(at, at + inFlight)} may have been moved (the interrupt stopped dmsetup mid-message)`]
+          : []),
+        ...(at + inFlight < end ? [`${range(at + inFlight, end)} not`] : []),
+      ];
+      io.stdout(`${name}: interrupted: ${parts.join(', ')}${spareSummary(status)}\n`);
+      throw new ExitError(ExitCode.unfinished);
+    };
     try {
       while (at < end) {
-        if (interrupt.aborted) {
-          progress.finish();
-          const status = await statusOf(kernel, name);
-          io.stdout(
-            `${name}: interrupted: ${range(first, at)} moved to the spare, ${range(at, end)} not${spareSummary(status)}\n`,
-          );
-          throw new ExitError(ExitCode.unfinished);
-        }
-        const chunk = Math.min(CHUNK_BLOCKS, end - at);
+        if (interrupt.aborted) await stopped(0);
+        chunk = Math.min(CHUNK_BLOCKS, end - at);
         await kernel.message(name, ['remap', String(at), String(chunk)]);
         at += chunk;
         progress.update(at - first);
       }
     } catch (error) {
+      if (error instanceof KernelError && interrupt.aborted) await stopped(chunk);
       progress.finish();
       if (error instanceof KernelError && error.code === 'ENOSPC') {
         const status = await statusOf(kernel, name);

@@ -9,7 +9,7 @@
  */
 import { createActor } from 'xstate';
 import type { Actor } from 'xstate';
-import type { KernelAdapter } from '../kernel/adapter.js';
+import type { KernelAdapter, KernelObservation } from '../kernel/adapter.js';
 import type { DeviceSpec, LoadResult } from '../spec/index.js';
 import { isIoDiagnostic } from '../spec/diagnostics.js';
 import type { Logger } from '../log.js';
@@ -19,7 +19,7 @@ import type { Clock, DeviceFailure, DeviceMachine } from '../device/machine.js';
 import { KernelSession } from './kernelSession.js';
 import { LastGoodSpecs } from './lastGood.js';
 import { observeWorld } from './world.js';
-import { plan, planDevice, plannedDeviceNames } from './plan.js';
+import { observedDevice, plan, planDevice, plannedDeviceNames, specNamed } from './plan.js';
 import type { DevicePlan, Operation, Plan, PlanInput } from './plan.js';
 import { provideKernelEffects, withTimeout } from './effects.js';
 import type { StepHook } from './effects.js';
@@ -104,12 +104,18 @@ export class Controller {
   /** The last save error logged per device, so a failing state dir is reported once, not every pass. */
   private readonly saveErrors = new Map<string, string>();
   private readonly actors = new Map<string, DeviceActor>();
+  /** Bumped whenever a device actor is added or dropped. */
+  private actorsVersion = 0;
   /** Per device, the target status its last round observed (undefined: not running, or unreadable). */
   private readonly remapSeen = new Map<string, RemapStatus | undefined>();
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   private readonly listeners = new Set<() => void>();
   private readonly machine: DeviceMachine;
   private loaded: LoadResult = { devices: [], diagnostics: [], files: [] };
+  /** The loaded specs by name (a device's lookups cost the same whatever the number of devices). */
+  private specsByName = new Map<string, DeviceSpec>();
+  /** The last good specs as the planner reads them, made again only when they change (not per device). */
+  private lastGoodView: ReadonlyMap<string, DeviceSpec> | undefined;
   private fingerprints = new Map<string, string>();
   private refusal: string | undefined;
   private pass: Promise<void> | undefined;
@@ -149,9 +155,11 @@ export class Controller {
   async loadSpecs(): Promise<Set<string>> {
     await this.loadAppliedState();
     this.loaded = await this.options.specs.load();
+    this.specsByName = new Map(this.loaded.devices.map((spec) => [spec.name, spec] as const));
     this.refusal = refusalOf(this.loaded);
     if (this.refusal) return new Set();
     this.lastGood.record(this.loaded.devices);
+    this.lastGoodView = undefined;
     const next = fingerprintsOf(this.loaded);
     const changed = new Set<string>();
     for (const name of new Set([...next.keys(), ...this.fingerprints.keys()])) {
@@ -181,8 +189,10 @@ export class Controller {
       this.applied = new Map();
     }
     for (const read of this.applied.values()) {
-      if (read.state === 'ok') this.lastGood.record([read.record.spec]);
-      else
+      if (read.state === 'ok') {
+        this.lastGood.record([read.record.spec]);
+        this.lastGoodView = undefined;
+      } else
         this.options.logger.error(`applied state ${read.file} is unreadable: ${read.reason}`, {
           operation: 'loadState',
         });
@@ -215,17 +225,49 @@ export class Controller {
   /** Wait until `done` holds for every device report, or the timeout passes (false). */
   waitUntil(done: (report: DeviceReport) => boolean, timeoutMs: number): Promise<boolean> {
     return new Promise((resolve) => {
+      let finished = false;
+      let checkQueued = false;
+      // Every step of every device notifies. Looking at all devices on each
+      // would make a pass quadratic; instead the device that was not done
+      // last time is looked at first, and a scan goes on from it (devices
+      // settle roughly in order), so each step costs about one device. Only a
+      // scan that finds every device done, in one go, finishes.
+      let order: [string, DeviceActor][] = [];
+      let orderOf = -1;
+      let cursor = 0;
       const check = () => {
-        if (this.pass === undefined && this.reports().every(done)) finish(true);
+        checkQueued = false;
+        if (finished || this.pass !== undefined) return;
+        if (orderOf !== this.actorsVersion) {
+          order = [...this.actors];
+          orderOf = this.actorsVersion;
+          cursor = 0;
+        }
+        for (let looked = 0; looked < order.length; looked += 1) {
+          const index = (cursor + looked) % order.length;
+          const [name, actor] = order[index]!;
+          if (!done(reportOf(name, actor))) {
+            cursor = index;
+            return;
+          }
+        }
+        finish(true);
+      };
+      // Steps made in one burst of promise callbacks are looked at once, before any timer runs.
+      const checkSoon = () => {
+        if (checkQueued) return;
+        checkQueued = true;
+        queueMicrotask(check);
       };
       const finish = (result: boolean) => {
+        finished = true;
         clearTimeout(timer);
-        this.listeners.delete(check);
+        this.listeners.delete(checkSoon);
         resolve(result);
       };
       const timer = setTimeout(() => finish(false), timeoutMs);
-      this.listeners.add(check);
-      this.pass?.then(check, check);
+      this.listeners.add(checkSoon);
+      this.pass?.then(checkSoon, checkSoon);
       check();
     });
   }
@@ -282,6 +324,7 @@ export class Controller {
     const settled = await this.waitUntil((report) => report.settled, graceMs);
     for (const actor of this.actors.values()) actor.stop();
     this.actors.clear();
+    this.actorsVersion += 1;
     return settled;
   }
 
@@ -299,12 +342,20 @@ export class Controller {
       this.options.logger.error(`not acting on any device: ${this.refusal}`, { operation: 'loadSpecs' });
       return;
     }
-    const names = await this.namesToReconcile();
+    const { names, observation } = await this.namesToReconcile();
+    // The devices woken now plan from the observation the names came from (one
+    // observation per pass, not two) unless they mutate first: the session
+    // answers it only until the first mutation, and only while they start.
+    if (observation) this.session.offer(observation);
     const now = this.clock.now();
-    for (const name of new Set([...names, ...this.actors.keys()])) {
-      const actor = this.actors.get(name);
-      if (!actor) this.spawn(name);
-      else actor.send({ type: changed.has(name) ? 'device.specChanged' : 'device.reconcile', now });
+    try {
+      for (const name of new Set([...names, ...this.actors.keys()])) {
+        const actor = this.actors.get(name);
+        if (!actor) this.spawn(name);
+        else actor.send({ type: changed.has(name) ? 'device.specChanged' : 'device.reconcile', now });
+      }
+    } finally {
+      if (observation) setImmediate(() => this.session.withdraw(observation));
     }
   }
 
@@ -313,17 +364,19 @@ export class Controller {
    * be observed, the declared devices are still woken (each observes and
    * backs off on its own) and undeclared ones wait for the next pass.
    */
-  private async namesToReconcile(): Promise<string[]> {
+  private async namesToReconcile(): Promise<{ names: string[]; observation?: KernelObservation }> {
     const declared = { ...this.loaded, specs: this.loaded.devices };
     try {
       const timeoutMs = this.options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
       const observation = await withTimeout('observe', new AbortController().signal, timeoutMs, (signal) =>
         this.session.observe(signal),
       );
-      return plannedDeviceNames({ ...declared, observation });
+      return { names: plannedDeviceNames({ ...declared, observation }), observation };
     } catch (error) {
       this.options.logger.warn(`cannot observe the kernel: ${String(error)}`, { operation: 'observe' });
-      return plannedDeviceNames({ ...declared, observation: { moduleLoaded: false, devices: [] } });
+      return {
+        names: plannedDeviceNames({ ...declared, observation: { moduleLoaded: false, devices: [] } }),
+      };
     }
   }
 
@@ -332,6 +385,7 @@ export class Controller {
     const log = this.options.logger.child({ device: name });
     const transitions = new TransitionLog(log, this.clock);
     this.actors.set(name, actor);
+    this.actorsVersion += 1;
     actor.subscribe({
       next: (snapshot) => {
         const report = reportOf(name, actor);
@@ -359,10 +413,12 @@ export class Controller {
   private retire(name: string, actor: DeviceActor): void {
     if (this.actors.get(name) !== actor) return;
     this.actors.delete(name);
+    this.actorsVersion += 1;
     this.remapSeen.delete(name);
     this.options.health?.forget(name);
-    if (this.loaded.devices.some((spec) => spec.name === name)) return;
+    if (this.specsByName.has(name)) return;
     this.lastGood.forget(name);
+    this.lastGoodView = undefined;
     if (this.applied?.has(name) && !this.options.readOnlyState) {
       this.applied.delete(name);
       this.stateStore.forget(name).catch((error: unknown) => {
@@ -402,7 +458,7 @@ export class Controller {
     const pollMs = this.options.waitPollMs ?? DEFAULT_WAIT_POLL_MS;
     const timer = setTimeout(() => {
       this.retryTimers.delete(name);
-      const spec = this.loaded.devices.find((candidate) => candidate.name === name);
+      const spec = this.specsByName.get(name);
       if (!spec || this.stopping) return;
       const paths = [spec.mainDevice, spec.spareDevice];
       Promise.all(paths.map((path) => this.session.inspectBlockDevice(path)))
@@ -422,8 +478,7 @@ export class Controller {
   private reportHealth(name: string, report: DeviceReport): void {
     const health = this.options.health;
     if (!health || report.state === 'removed') return;
-    const spec =
-      this.loaded.devices.find((candidate) => candidate.name === name) ?? this.lastGood.snapshot().get(name);
+    const spec = this.specsByName.get(name) ?? this.lastGood.get(name);
     const remap = this.remapSeen.get(name);
     health.update({
       name,
@@ -440,11 +495,11 @@ export class Controller {
   }
 
   private async planOne(name: string, signal: AbortSignal): Promise<DevicePlan> {
-    const specs = this.loaded.devices.filter((spec) => spec.name === name);
-    const input = await this.planInput(specs, signal);
+    const spec = this.specsByName.get(name);
+    const input = await this.planInput(spec ? [spec] : [], signal);
     const devicePlan = planDevice(name, input);
-    const observed = input.observation.devices.find((device) => device.name === name && device.owned);
-    this.remapSeen.set(name, observed?.remap?.status);
+    const observed = observedDevice(input.observation, name);
+    this.remapSeen.set(name, observed?.owned ? observed.remap?.status : undefined);
     // The config turned untrustworthy after this device's round began (a retry
     // timer, an in-flight round): what it would plan from it must not be done.
     const refusal = this.refusal;
@@ -460,7 +515,7 @@ export class Controller {
    * or a removal right after still finds it.
    */
   private async recordApplied(name: string, input: PlanInput, devicePlan: DevicePlan): Promise<void> {
-    const spec = input.specs.find((candidate) => candidate.name === name);
+    const spec = specNamed(input.specs, name);
     const seen = spec ? input.spareMetadata.get(spec.spareDevice) : undefined;
     if (spec && seen) {
       this.formatSeen.set(
@@ -468,7 +523,7 @@ export class Controller {
         seen.state === 'formatted' ? (seen.superblock.formatId ?? null) : null,
       );
     }
-    const device = input.observation.devices.find((candidate) => candidate.name === name);
+    const device = observedDevice(input.observation, name);
     if (!device || this.options.readOnlyState || !this.applied) return;
     const previousRead = this.applied.get(name);
     const previous = previousRead?.state === 'ok' ? previousRead.record : undefined;
@@ -535,7 +590,7 @@ export class Controller {
     return {
       specs: this.loaded.devices,
       files: this.loaded.files,
-      lastGood: this.lastGood.snapshot(),
+      lastGood: (this.lastGoodView ??= this.lastGood.snapshot()),
       observation: world.observation,
       blockDevices: world.blockDevices,
       spareMetadata: world.spareMetadata,

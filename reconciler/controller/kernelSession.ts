@@ -31,11 +31,27 @@ interface SharedObservation {
 export class KernelSession {
   private epoch = 0;
   private inFlight: SharedObservation | undefined;
+  private offered: { epoch: number; observation: KernelObservation } | undefined;
 
   constructor(readonly kernel: KernelAdapter) {}
 
+  /**
+   * Let callers use an observation that has just completed, as if they had
+   * joined it while it ran (the controller offers the one its pass listed
+   * the devices from, to the devices it then wakes): it is answered only
+   * while no mutation has started since it was taken, and until withdrawn.
+   */
+  offer(observation: KernelObservation): void {
+    this.offered = { epoch: this.epoch, observation };
+  }
+
+  withdraw(observation: KernelObservation): void {
+    if (this.offered?.observation === observation) this.offered = undefined;
+  }
+
   observe(signal?: AbortSignal): Promise<KernelObservation> {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
+    if (this.offered?.epoch === this.epoch) return Promise.resolve(this.offered.observation);
     const shared = this.joinable() ?? this.startObservation();
     shared.waiting += 1;
     if (!signal) return shared.observation;

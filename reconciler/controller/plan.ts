@@ -139,10 +139,37 @@ export function plannedDeviceNames(input: Pick<PlanInput, 'specs' | 'files' | 'o
   return [...names].sort();
 }
 
+const devicesByName = new WeakMap<KernelObservation, ReadonlyMap<string, ObservedDevice>>();
+const specsByName = new WeakMap<readonly DeviceSpec[], ReadonlyMap<string, DeviceSpec>>();
+
+/**
+ * The observed device named `name`. An observation is shared by every device
+ * planned from it and never changed once taken, so its index by name is made
+ * once per observation, not scanned once per device.
+ */
+export function observedDevice(observation: KernelObservation, name: string): ObservedDevice | undefined {
+  let index = devicesByName.get(observation);
+  if (!index) {
+    index = new Map(observation.devices.map((device) => [device.name, device] as const));
+    devicesByName.set(observation, index);
+  }
+  return index.get(name);
+}
+
+/** The spec named `name`, indexed once per loaded list of specs (never changed once loaded). */
+export function specNamed(specs: readonly DeviceSpec[], name: string): DeviceSpec | undefined {
+  let index = specsByName.get(specs);
+  if (!index) {
+    index = new Map(specs.map((spec) => [spec.name, spec] as const));
+    specsByName.set(specs, index);
+  }
+  return index.get(name);
+}
+
 /** Plan one device: the controller calls this with a fresh input every time it reconciles `name`. */
 export function planDevice(name: string, input: PlanInput): DevicePlan {
-  const spec = input.specs.find((candidate) => candidate.name === name);
-  const observed = input.observation.devices.find((device) => device.name === name);
+  const spec = specNamed(input.specs, name);
+  const observed = observedDevice(input.observation, name);
   const owned = observed?.owned === true ? observed : undefined;
   const heldBy = invalidFileHolding(name, input, owned !== undefined && spec === undefined);
   const result = (operations: Operation[]): DevicePlan => ({

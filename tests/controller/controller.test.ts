@@ -85,6 +85,32 @@ test('a second apply on a converged system changes nothing', async (t) => {
   t.is(mutations(kernel), before);
 });
 
+test('a pass over converged devices observes the kernel once, not once to list and again per device', async (t) => {
+  const kernel = newKernel(['a', 'b', 'c']);
+  const specs = new MemorySpecs();
+  for (const name of ['a', 'b', 'c']) specs.set(name);
+  await converge(newController(kernel, specs));
+  const before = kernel.calls.observe;
+  const { timedOut } = await converge(newController(kernel, specs));
+  t.false(timedOut);
+  t.is(kernel.calls.observe - before, 1);
+});
+
+test('a device that acted in a pass observes afresh, never from the listing taken before its action', async (t) => {
+  const kernel = newKernel(['a', 'b']);
+  const specs = new MemorySpecs();
+  specs.set('a');
+  specs.set('b');
+  await converge(newController(kernel, specs));
+  await kernel.suspend('a');
+  const before = kernel.calls.observe;
+  await converge(newController(kernel, specs));
+  t.false((await kernel.observe()).devices.find((device) => device.name === 'a')?.suspended);
+  // The listing, then a's observation after its resume: the listing is not reused once a mutation ran.
+  t.true(kernel.calls.observe - before >= 2);
+  t.is(kernel.calls.resume, 1);
+});
+
 test('drift is repaired: removed out of band, table changed, left suspended, stale inactive table', async (t) => {
   const kernel = newKernel(['a', 'b', 'c', 'd']);
   const specs = new MemorySpecs();

@@ -137,3 +137,17 @@ test('a removal blocked by an open device: exit 1', async (t) => {
   t.is(run.status, 1, run.stdout + run.stderr);
   t.regex(run.stdout, /^ {2}! blocked +/m);
 });
+
+test('a device waiting for its disks: exit 1, unless its spec says nofail (apply would skip it)', async (t) => {
+  const world = await CliWorld.create(t, ['a']);
+  await world.writeSpec('a');
+  await world.writeSpec('optional', ['nofail: true', 'deviceTimeout: 1s']);
+  t.is((await world.cli('apply', ...world.kernelArgs, '--timeout', '5m')).status, 0);
+  const skipped = await world.cli('plan', ...world.kernelArgs);
+  t.is(skipped.status, 0, skipped.stdout + skipped.stderr);
+  t.regex(skipped.stdout, /! wait +waiting for main device .*optional-main/);
+
+  await world.writeSpec('ghost');
+  const waiting = await world.cli('plan', ...world.kernelArgs);
+  t.is(waiting.status, 1, waiting.stdout + waiting.stderr);
+});

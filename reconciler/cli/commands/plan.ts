@@ -3,7 +3,8 @@
  * — computed from the specs and one observation of the kernel, changing
  * nothing. Exit status (errors.ts): 0 nothing to do; 2 changes pending; 1
  * apply would not converge every device (a spec is invalid, a change is
- * refused, a device waits for a missing disk or is blocked), even when other
+ * refused, a device waits for a missing disk — unless its spec says nofail —
+ * or is blocked), even when other
  * devices have changes pending; 74 or 77 the config cannot be acted on; 69
  * or 77 device-mapper cannot be observed.
  */
@@ -33,13 +34,21 @@ export async function planCommand(options: ReconcileOptions, io: CliIo): Promise
     await controller.loadSpecs();
     const diagnostics = controller.diagnostics;
     const refusal = controller.refusalReason;
-    const plan = refusal
+    const planned = refusal
       ? undefined
-      : await controller.plan().catch((error: unknown) => {
+      : await controller.planAndInput().catch((error: unknown) => {
           throw environmentError('cannot plan', error);
         });
-    // A refused change, a missing disk or an open device: apply would end with this device unconverged.
-    const unconverged = plan?.devices.some((device) => device.operations.some(isUnconverged)) ?? false;
+    const plan = planned?.plan;
+    // A refused change, a missing disk or an open device: apply would end with this device unconverged,
+    // save a missing disk of a nofail device, which apply reports as a skip.
+    const nofail = new Set(planned?.input.specs.filter((spec) => spec.nofail).map((spec) => spec.name));
+    const unconverged =
+      plan?.devices.some((device) =>
+        device.operations.some(
+          (operation) => isUnconverged(operation) && !(operation.kind === 'wait' && nofail.has(device.name)),
+        ),
+      ) ?? false;
 
     if (options.output === 'json') {
       io.stdout(JSON.stringify({ configDir: opened.configDir, refusal, plan, diagnostics }, null, 2) + '\n');
@@ -67,7 +76,7 @@ export const command: CliCommand = {
         'Compare the specs with the kernel and print, device by device, the operations apply would carry out ' +
           'and why. Changes nothing. Exit status 0: nothing to do; 2: apply would change the kernel; 1: apply ' +
           'would leave a device unconverged (an invalid spec, a refused change, a missing disk, an open device), ' +
-          'whatever else is pending.',
+          'whatever else is pending; a missing disk of a device whose spec says nofail is not counted.',
       );
     addAcceptDataLossOption(addReconcileOptions(verb, { output: true })).action((options: ReconcileOptions) =>
       planCommand(options, io),

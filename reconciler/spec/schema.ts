@@ -3,9 +3,9 @@
  * source of truth: validation, defaults and the wording of expectations
  * ("x-expected") all come from it.
  */
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import schemaJson from '../../schemas/remapdevice.schema.json' with { type: 'json' };
+import { validate } from './remapdevice-validator.generated.js';
 import type { DeviceState, RemapDeviceManifest, RemovalPolicy } from './types.js';
 
 /**
@@ -14,16 +14,12 @@ import type { DeviceState, RemapDeviceManifest, RemovalPolicy } from './types.js
  */
 export const EXPECTED_KEYWORD = 'x-expected';
 
-let compiled: ValidateFunction<RemapDeviceManifest> | undefined;
-
-/** Compiled lazily once: compiling costs a few milliseconds that a --help should not pay. */
+/**
+ * The schema compiled ahead of time (scripts/schema-validator-code.ts, at build time): nothing is
+ * compiled when the CLI starts. Errors are verbose: each carries the schema of the failing field.
+ */
 export function schemaValidator(): ValidateFunction<RemapDeviceManifest> {
-  if (compiled === undefined) {
-    const ajv = new Ajv2020({ allErrors: true, strict: true, verbose: true });
-    ajv.addKeyword({ keyword: EXPECTED_KEYWORD, schemaType: 'string' });
-    compiled = ajv.compile<RemapDeviceManifest>(schemaJson);
-  }
-  return compiled;
+  return validate as ValidateFunction<RemapDeviceManifest>;
 }
 
 export type SchemaError = ErrorObject;

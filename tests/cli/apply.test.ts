@@ -42,9 +42,10 @@ test('progress is logged per device, with the device and the operation on every 
 test('a device that cannot converge fails the apply; the other still converges', async (t) => {
   const world = await CliWorld.create(t, ['a']);
   await world.writeSpec('a');
-  await world.writeSpec('ghost');
-  // apply waits for a missing disk until its timeout (at boot, disks appear late).
-  const run = await world.cli('apply', ...world.kernelArgs, '--timeout', '2s', '--output', 'json');
+  // apply waits for a missing disk until its deviceTimeout (at boot, disks appear late); --timeout is
+  // generous so that a slow, loaded host only makes the test slower.
+  await world.writeSpec('ghost', ['deviceTimeout: 1s']);
+  const run = await world.cli('apply', ...world.kernelArgs, '--timeout', '5m', '--output', 'json');
   t.is(run.status, 1);
   const output = JSON.parse(run.stdout) as { devices: { name: string; state: string; converged: boolean }[] };
   t.deepEqual(
@@ -156,7 +157,8 @@ test('--timeout passing while an operation is still running: exit 75 (unfinished
 test('--timeout passing with a device waiting for its disk: exit 1, a retry would not help', async (t) => {
   const world = await CliWorld.create(t, ['a']);
   await world.writeSpec('ghost');
-  const run = await world.cli('apply', ...world.kernelArgs, '--timeout', '1s');
+  // Long enough for the device to be seen waiting on a loaded host; its deviceTimeout (90s) is longer.
+  const run = await world.cli('apply', ...world.kernelArgs, '--timeout', '5s');
   t.is(run.status, 1, run.stdout + run.stderr);
   t.regex(run.stdout, /^FAIL ghost: waitingForDevices/m);
 });

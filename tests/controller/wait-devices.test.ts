@@ -40,7 +40,7 @@ test('a disk that never appears: converge gives up at its timeout, the other dev
   specs.set('a');
   specs.set('ghost');
   const controller = newController(kernel, specs, { waitPollMs: 10 });
-  const { reports, timedOut } = await controller.converge(300);
+  const { reports, timedOut } = await controller.converge(3_000);
   await controller.stop(5_000);
   t.true(timedOut);
   t.like(reports[0], { name: 'a', state: 'active', converged: true });

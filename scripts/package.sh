@@ -61,12 +61,8 @@ date_rfc="$(date -u -R -d "@$epoch")"
 date_man="$(date -u +%Y-%m-%d -d "@$epoch")"
 
 log "bundling the CLI (esbuild, target node18)"
-# ESM keeps main.ts's top-level await; CommonJS dependencies that require()
-# node builtins get a real require from the banner.
-node_modules/.bin/esbuild reconciler/cli/main.ts --bundle --platform=node --target=node18 --format=esm \
-	--outfile="$work/gen/dm-remap.mjs" --metafile="$work/gen/meta.json" --legal-comments=none \
-	--log-level=warning \
-	--banner:js="import { createRequire as __dmRemapRequire } from 'node:module'; const require = __dmRemapRequire(import.meta.url);"
+# scripts/bundle.ts is the one bundling definition, shared with npm run build.
+node_modules/.bin/tsx scripts/bundle.ts --target node18 --outfile "$work/gen/dm-remap.mjs" --metafile "$work/gen/meta.json"
 # main.ts's #! line: the bundle is not run directly (/usr/bin/dm-remap execs node on it).
 sed -i '1{/^#!/d}' "$work/gen/dm-remap.mjs"
 

@@ -17,10 +17,7 @@ import type { Command, Option } from 'commander';
 import { createProgram } from '../../reconciler/cli/program.js';
 import type { CliIo } from '../../reconciler/cli/io.js';
 import { EXIT_CODE_TABLE } from '../../reconciler/cli/errors.js';
-import { command as validate } from '../../reconciler/cli/commands/validate.js';
-import { command as plan } from '../../reconciler/cli/commands/plan.js';
-import { command as apply } from '../../reconciler/cli/commands/apply.js';
-import { command as run } from '../../reconciler/cli/commands/run.js';
+import { allCommands } from '../../reconciler/cli/commands/index.js';
 
 const [outDir, version, date, metafile] = process.argv.slice(2);
 if (!outDir || !version || !date || !metafile) {
@@ -29,7 +26,7 @@ if (!outDir || !version || !date || !metafile) {
 }
 
 const silentIo: CliIo = { stdout: () => undefined, stderr: () => undefined, env: {} };
-const program = createProgram(silentIo, [validate, plan, apply, run]);
+const program = createProgram(silentIo, await allCommands());
 const verbs = program.commands.filter((verb) => verb.name() !== 'help');
 
 /** roff-escapes running text: backslashes, and a leading dot or quote. */

@@ -12,17 +12,7 @@ import type { Readable } from 'node:stream';
 import type { ExecutionContext } from 'ava';
 import type { CliIo } from '../../reconciler/cli/io.js';
 import { runCli } from '../../reconciler/cli/program.js';
-import { command as validateCommand } from '../../reconciler/cli/commands/validate.js';
-import { command as planCommand } from '../../reconciler/cli/commands/plan.js';
-import { command as applyCommand } from '../../reconciler/cli/commands/apply.js';
-import { command as runCommand } from '../../reconciler/cli/commands/run.js';
-import { command as statusCommand } from '../../reconciler/cli/commands/status.js';
-import { command as metricsCommand } from '../../reconciler/cli/commands/metrics.js';
-import { command as clearStatsCommand } from '../../reconciler/cli/commands/clearStats.js';
-import { command as remapBlockCommand } from '../../reconciler/cli/commands/remapBlock.js';
-import { command as versionCommand } from '../../reconciler/cli/commands/version.js';
-import { command as remapsCommand } from '../../reconciler/cli/commands/remaps.js';
-import { command as adoptCommand } from '../../reconciler/cli/commands/adopt.js';
+import { allCommands } from '../../reconciler/cli/commands/index.js';
 import { readSimState, writeSimState } from '../../reconciler/controller/simStateFile.js';
 import type { SimDeviceState, SimState } from '../../reconciler/controller/simStateFile.js';
 import { mainIdentityOf } from './builders.js';
@@ -130,20 +120,8 @@ export class CliWorld {
   }
 }
 
-/** Every verb, in main.ts's order. */
-const COMMANDS = [
-  validateCommand,
-  planCommand,
-  applyCommand,
-  runCommand,
-  statusCommand,
-  metricsCommand,
-  clearStatsCommand,
-  remapBlockCommand,
-  remapsCommand,
-  adoptCommand,
-  versionCommand,
-];
+/** Every verb, as the entry point registers them. */
+const COMMANDS = await allCommands();
 
 /** Run dm-remap in-process through the real command line parser, with every verb registered. */
 export async function cli(args: readonly string[]): Promise<CliRun> {

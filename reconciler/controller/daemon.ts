@@ -55,9 +55,14 @@ export class Daemon {
     this.trigger('start');
   }
 
-  /** SIGHUP and the triggers above: a full level-triggered pass. */
+  /**
+   * SIGHUP and the triggers above: a full level-triggered pass. Only the
+   * resync tick is routine: it is logged at debug, so a pass that finds
+   * nothing to do adds nothing at info (what it does is logged per device).
+   */
   trigger(why: string): void {
-    this.options.logger.info(`reconciling all devices (${why})`, { operation: 'reconcileAll' });
+    const level = why === 'resync' ? 'debug' : 'info';
+    this.options.logger.log(level, `reconciling all devices (${why})`, { operation: 'reconcileAll' });
     this.controller.reconcileAll().catch((error: unknown) => {
       this.options.logger.error(`pass failed: ${String(error)}`, { operation: 'reconcileAll' });
     });

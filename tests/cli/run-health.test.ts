@@ -42,6 +42,9 @@ test('a Degraded device is logged once and the transition command runs once, ove
     ...world.kernelArgs,
     '--resync-interval',
     '200ms',
+    // The resync passes it counts are logged at debug.
+    '--log-level',
+    'debug',
     '--on-condition-change',
     hook,
   ]);

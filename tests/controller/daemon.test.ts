@@ -116,3 +116,31 @@ test('stopping the daemon while a re-arm is pending creates no new watcher', asy
   await sleep(300);
   t.is(watchers.length, 1);
 });
+
+test('a resync pass that finds nothing to do logs nothing at info', async (t) => {
+  const kernel = newKernel(['a']);
+  const specs = new MemorySpecs();
+  specs.set('a');
+  const { logger, lines } = capturingLogger();
+  const controller = newController(kernel, specs, { logger });
+  const daemon = new Daemon(controller, {
+    configDir: '/etc/dm-remap.d',
+    resyncIntervalMs: 20,
+    debounceMs: 10,
+    logger,
+    createWatcher: () => {
+      const watcher = new FakeWatcher();
+      setImmediate(() => watcher.emit('ready'));
+      return watcher;
+    },
+  });
+  t.teardown(() => daemon.stop(1_000).then(() => undefined));
+  await daemon.start();
+  await eventually(() => exists(kernel, 'a'), 'a created at start');
+  await controller.waitUntil((report) => report.settled, 2_000);
+  const mark = lines.length;
+  const observed = kernel.calls.observe;
+  await eventually(() => kernel.calls.observe >= observed + 6, 'three more resync passes');
+  const quiet = lines.slice(mark).filter((line) => line.level !== 'debug');
+  t.deepEqual(quiet, []);
+});

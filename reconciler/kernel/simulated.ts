@@ -287,9 +287,10 @@ export class SimulatedKernel implements KernelAdapter {
   async observe(signal?: AbortSignal): Promise<KernelObservation> {
     await this.faults.enter('observe', undefined, signal);
     this.calls.observe += 1;
+    const references = this.tableReferences();
     const devices = [...this.devices.values()]
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-      .map((device) => this.observeDevice(device));
+      .map((device) => this.observeDevice(device, references));
     this.faults.crashIfArmed('observe', 'after', undefined);
     return { moduleLoaded: this.moduleLoaded, devices };
   }
@@ -530,7 +531,7 @@ export class SimulatedKernel implements KernelAdapter {
     this.spares.formatIfBlank(remap.spareDevice, remap, this.resolve(remap.spareDevice)?.sizeSectors ?? 0);
   }
 
-  private observeDevice(device: SimDevice): ObservedDevice {
+  private observeDevice(device: SimDevice, references: ReadonlyMap<string, number>): ObservedDevice {
     const table = device.live ?? [];
     const observed: ObservedDevice = {
       name: device.name,
@@ -541,7 +542,7 @@ export class SimulatedKernel implements KernelAdapter {
       suspended: device.suspended,
       hasInactiveTable: device.inactive !== undefined,
       hasLiveTable: device.live !== undefined,
-      openCount: this.openCount(device),
+      openCount: device.explicitOpens + (references.get(`${DM_MAJOR}:${device.minor}`) ?? 0),
       table: table.map((line) => ({ ...line })),
     };
     // Round-trip through the printed form, exactly as the real adapter parses dmsetup's output.
@@ -552,14 +553,23 @@ export class SimulatedKernel implements KernelAdapter {
 
   /** Explicit opens plus every table (live or inactive) of another device that references this one. */
   private openCount(device: SimDevice): number {
-    const self = `${DM_MAJOR}:${device.minor}`;
-    let references = 0;
+    return device.explicitOpens + (this.tableReferences().get(`${DM_MAJOR}:${device.minor}`) ?? 0);
+  }
+
+  /**
+   * Per "major:minor", how many table lines (live or inactive) name it: one
+   * walk over every table, so an observation costs the same per device
+   * whatever the number of devices.
+   */
+  private tableReferences(): Map<string, number> {
+    const references = new Map<string, number>();
     for (const other of this.devices.values()) {
       for (const line of [...(other.live ?? []), ...(other.inactive ?? [])]) {
-        if (line.args.split(' ').includes(self)) references += 1;
+        for (const word of new Set(line.args.split(' ')))
+          references.set(word, (references.get(word) ?? 0) + 1);
       }
     }
-    return device.explicitOpens + references;
+    return references;
   }
 
   private resolve(reference: string): SimulatedBlockDevice | undefined {

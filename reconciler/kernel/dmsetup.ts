@@ -3,8 +3,9 @@
  * dmsetup and modprobe (argument arrays, never a shell; every process with a
  * timeout and the caller's AbortSignal).
  *
- * Observation is batched: four processes per pass whatever the number of
- * devices (info -c, table --concise, status, targets). Creates and removes
+ * Observation is batched: three processes per pass whatever the number of
+ * devices (info -c, table --concise, status), and `targets` only when sysfs
+ * cannot tell whether the module is loaded (module-state.ts). Creates and removes
  * made within a short window are coalesced into one process, and a failed
  * batch is attributed per device afterwards. Every mutation first looks the
  * device up and refuses one whose UUID lacks the owned prefix; single-device
@@ -43,6 +44,7 @@ import {
   notOwnedError,
   refuseSetUuid,
 } from './errors.js';
+import { moduleLiveInSysfs } from './module-state.js';
 import { runProcess } from './process.js';
 import type { ProcessRunner } from './process.js';
 import { readRemap, singleRemapLine } from './status.js';
@@ -66,6 +68,8 @@ export interface DmsetupKernelOptions {
   scheduler?: Scheduler;
   /** Replaces process spawning (tests count or fake processes with it). */
   runner?: ProcessRunner;
+  /** Where sysfs is mounted (default /sys; tests hand in a directory of their own). */
+  sysfsRoot?: string;
 }
 
 export class DmsetupKernel implements KernelAdapter {
@@ -75,8 +79,10 @@ export class DmsetupKernel implements KernelAdapter {
   private readonly mutateTimeoutMs: number;
   private readonly runner: ProcessRunner;
   private readonly queues: DeviceQueues;
+  private readonly sysfsRoot: string;
 
   constructor(options: DmsetupKernelOptions = {}) {
+    this.sysfsRoot = options.sysfsRoot ?? '/sys';
     this.dmsetupPath = options.dmsetup ?? 'dmsetup';
     this.modprobePath = options.modprobe ?? 'modprobe';
     this.observeTimeoutMs = options.observeTimeoutMs ?? 10_000;
@@ -96,10 +102,10 @@ export class DmsetupKernel implements KernelAdapter {
     // The listing comes first: it decides which devices exist, and its names
     // are what the status lines are matched against.
     const rows = await this.listDevices(signal);
-    const [concise, status, targets] = await Promise.all([
+    const [concise, status, moduleLoaded] = await Promise.all([
       this.dmsetup(['table', '--concise'], 'observe', undefined, signal, this.observeTimeoutMs),
       this.dmsetup(['status'], 'observe', undefined, signal, this.observeTimeoutMs),
-      this.targets(signal),
+      this.moduleLoaded(signal),
     ]);
     const tables = new Map(
       parsed(() => parseConciseTables(concise)).map((device) => [device.name, device] as const),
@@ -109,7 +115,7 @@ export class DmsetupKernel implements KernelAdapter {
       rows.map((row) => row.name),
     );
     return {
-      moduleLoaded: targets.includes(TARGET_NAME),
+      moduleLoaded,
       devices: rows
         .map((row) => observedDevice(row, tables.get(row.name), statuses.get(row.name)))
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
@@ -345,6 +351,11 @@ export class DmsetupKernel implements KernelAdapter {
   private async listDevices(signal: AbortSignal | undefined): Promise<InfoRow[]> {
     const stdout = await this.dmsetup([...INFO_ARGS], 'observe', undefined, signal, this.observeTimeoutMs);
     return parsed(() => parseInfoColumns(stdout));
+  }
+
+  /** sysfs when it can tell (no process), else `dmsetup targets`. */
+  private async moduleLoaded(signal: AbortSignal | undefined): Promise<boolean> {
+    return (await moduleLiveInSysfs(this.sysfsRoot)) ?? (await this.targets(signal)).includes(TARGET_NAME);
   }
 
   private async targets(signal: AbortSignal | undefined): Promise<string[]> {

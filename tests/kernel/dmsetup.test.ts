@@ -3,7 +3,7 @@
  * with which arguments, and how it attributes a failed batch. The real
  * kernel's answers are checked by the contract suite in the guest.
  */
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -63,7 +63,7 @@ const nextTick: Scheduler = (callback) => {
   return () => clearImmediate(handle);
 };
 
-test('observe runs four processes whatever the number of devices', async (t) => {
+test('observe runs four processes whatever the number of devices, when sysfs cannot say the module is loaded', async (t) => {
   const rows: Row[] = Array.from({ length: 50 }, (_, index) => ({
     name: `d${index}`,
     uuid: `DMREMAP-d${index}`,
@@ -77,13 +77,59 @@ test('observe runs four processes whatever the number of devices', async (t) => 
     if (args[0] === 'targets') return 'zero v1.0.0\nremap v1.0.0\n';
     throw new Error(`unexpected ${args.join(' ')}`);
   });
-  const observation = await new DmsetupKernel({ runner }).observe();
+  // Without the module in sysfs (a module built in shows none), `dmsetup targets` says.
+  const observation = await new DmsetupKernel({ runner, sysfsRoot: await fakeSysfs(t) }).observe();
   t.is(calls.length, 4);
   t.true(observation.moduleLoaded);
   t.is(observation.devices.length, 50);
   t.deepEqual(observation.devices[0]?.table, [
     { startSector: 0, lengthSectors: 8, targetType: 'zero', args: '' },
   ]);
+});
+
+/** A sysfs root in a temporary directory; `initstate` is what /sys/module/dm_remap/initstate holds (none: no such dir). */
+async function fakeSysfs(t: import('ava').ExecutionContext, initstate?: string): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), 'dm-remap-sysfs-'));
+  t.teardown(() => rm(root, { recursive: true, force: true }));
+  if (initstate !== undefined) {
+    await mkdir(join(root, 'module', 'dm_remap'), { recursive: true });
+    await writeFile(join(root, 'module', 'dm_remap', 'initstate'), `${initstate}\n`);
+  }
+  return root;
+}
+
+function listingRunner() {
+  return scriptedRunner((args) => {
+    if (args[0] === 'info') return infoOutput([{ name: 'd', uuid: 'DMREMAP-d', minor: 0 }]);
+    if (args[0] === 'table') return 'd,DMREMAP-d,0,rw,0 8 zero';
+    if (args[0] === 'status') return 'd: 0 8 zero \n';
+    if (args[0] === 'targets') return 'zero v1.0.0\n';
+    throw new Error(`unexpected ${args.join(' ')}`);
+  });
+}
+
+test('a loaded module is read from sysfs: observe runs no `dmsetup targets`', async (t) => {
+  const { runner, calls } = listingRunner();
+  const kernel = new DmsetupKernel({ runner, sysfsRoot: await fakeSysfs(t, 'live') });
+  const observation = await kernel.observe();
+  t.true(observation.moduleLoaded);
+  t.deepEqual(
+    calls.map((call) => call.args[0]),
+    ['info', 'table', 'status'],
+  );
+});
+
+test('without the module in sysfs, or while it is still loading, `dmsetup targets` decides', async (t) => {
+  for (const initstate of [undefined, 'coming']) {
+    const { runner, calls } = listingRunner();
+    const kernel = new DmsetupKernel({ runner, sysfsRoot: await fakeSysfs(t, initstate) });
+    // This dmsetup lists no remap target: not loaded (or built in and absent), whatever sysfs lacks.
+    t.false((await kernel.observe()).moduleLoaded, String(initstate));
+    t.true(
+      calls.some((call) => call.args[0] === 'targets'),
+      String(initstate),
+    );
+  }
 });
 
 test('a mutation of a foreign device is refused after one listing and nothing else runs', async (t) => {

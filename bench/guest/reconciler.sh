@@ -19,6 +19,11 @@
 #        as editors do: temp file + rename) until the device's live table
 #        shows the change (`dmsetup table` polled every 50 ms); p50, p99, max.
 #
+# CPU figures are the guest's own accounting. Under TCG on a busy host the
+# guest's clock runs on while its vCPU waits for a host core, and that time
+# is charged to whatever guest process was running: with the host loaded,
+# guest CPU approaches guest wall time. Read them beside the host's load.
+#
 # Run: bash bench/guest.sh (builds, boots, re-prints the figures), or
 #   npm run guest -- --mem 1536 --timeout 1500 bench/guest/reconciler.sh
 # Env: BENCH_QUICK=1 (fewer repetitions), BENCH_DEVICES (200),

@@ -68,7 +68,7 @@ LIST
 step "a device with a 50% spare warning threshold, run by the daemon with metrics and a transition hook"
 write_spec a /dev/mapper/hmain "$SPARE_LOOP" "spareUsageWarningPercent: 50"
 mark_log
-dm-remap run --config-dir "$CONFIG_DIR" --resync-interval 2s --log-format json \
+dm-remap run --config-dir "$CONFIG_DIR" --resync-interval 2s --log-format json --log-level debug \
   --metrics-address "$METRICS" --on-condition-change "$WORK/hook" >>"$DAEMON_LOG" 2>&1 &
 DAEMON_PID=$!
 wait_state a active

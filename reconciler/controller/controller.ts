@@ -659,6 +659,8 @@ function reportOf(name: string, actor: DeviceActor): DeviceReport {
 class TransitionLog {
   private lastState = '';
   private lastSettled = '';
+  /** An action or failure was logged since the last settled state: the next one is news even if the same. */
+  private actedSinceSettled = false;
 
   constructor(
     private readonly log: Logger,
@@ -669,8 +671,13 @@ class TransitionLog {
     if (report.state === this.lastState) return;
     this.lastState = report.state;
     const meta = { operation: operation?.kind ?? 'none', state: report.state };
-    const news = report.state !== this.lastSettled;
-    if (report.settled) this.lastSettled = report.state;
+    const news = report.state !== this.lastSettled || this.actedSinceSettled;
+    if (report.settled) {
+      this.lastSettled = report.state;
+      this.actedSinceSettled = false;
+    } else if (report.state !== 'observing') {
+      this.actedSinceSettled = true;
+    }
 
     if (report.state === 'failed.backingOff' && report.failure) {
       const { during, code, message } = report.failure;

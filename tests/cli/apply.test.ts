@@ -189,3 +189,18 @@ test("a device's own deviceTimeout ends its wait; nofail makes it a skip, not a 
     { name: 'optional', nofail: true, deviceTimeoutMs: 1_000 },
   ]);
 });
+
+test('a device that settles back to active after an action says so at info', async (t) => {
+  const world = await CliWorld.create(t, ['a']);
+  await world.writeSpec('a');
+  t.is((await world.cli('apply', ...world.kernelArgs)).status, 0);
+  await world.writeSpec('a', ['readRetries: 5']);
+  const run = await world.cli('apply', ...world.kernelArgs);
+  t.is(run.status, 0, run.stderr);
+  const lines = run.stderr
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { level: string; state?: string });
+  const states = lines.filter((line) => line.level === 'info').map((line) => line.state);
+  t.deepEqual(states.slice(-2), ['updating.resuming', 'active'], run.stderr);
+});

@@ -42,3 +42,30 @@ test('a bad --log-level is a usage error (64)', async (t) => {
   const world = await CliWorld.create(t, []);
   t.is((await world.cli('run', ...world.kernelArgs, '--log-level', 'chatty')).status, 64);
 });
+
+test('the daemon says at info when a device is active again after a reload', async (t) => {
+  const world = await CliWorld.create(t, ['a']);
+  await world.writeSpec('a');
+  const child = spawnCli(t, ['run', ...world.kernelArgs, '--resync-interval', '1h']);
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const waitFor = async (pattern: RegExp, from = 0) => {
+    for (let waited = 0; !pattern.test(stdout.slice(from)) && waited < 60_000; waited += 100)
+      await sleep(100);
+  };
+  await waitFor(/"state":"active"/);
+  await world.writeSpec('a', ['readRetries: 5']);
+  const before = stdout.length;
+  await waitFor(/"state":"updating\.resuming"[^\n]*\n(.*\n)*.*"level":"info"[^\n]*"state":"active"/, before);
+  child.kill('SIGTERM');
+  t.is(await exited, 0);
+  const after = stdout
+    .slice(before)
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { level: string; state?: string })
+    .filter((line) => line.level === 'info' && line.state !== undefined)
+    .map((line) => line.state);
+  t.deepEqual(after.slice(-2), ['updating.resuming', 'active'], stdout);
+});

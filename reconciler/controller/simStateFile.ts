@@ -107,9 +107,7 @@ export function simStateOf(
     ...previous,
     blockDevices: previous.blockDevices.map(({ header: _before, ...device }) => {
       const header = headerOf(device.path);
-      return header.some((byte) => byte !== 0)
-        ? { ...device, header: Buffer.from(header).toString('base64') }
-        : device;
+      return !isZero(header) ? { ...device, header: Buffer.from(header).toString('base64') } : device;
     }),
     // Faults were armed for this run only; what is left of them is not carried over.
     faults: undefined,
@@ -147,4 +145,10 @@ export async function writeSimState(file: string, state: SimState): Promise<void
   const temporary = `${file}.${process.pid}.tmp`;
   await writeFile(temporary, JSON.stringify(state, null, 2) + '\n');
   await rename(temporary, file);
+}
+
+/** All bytes zero, compared in one memcmp (a per-byte callback over 8 KiB per disk dominated a pass). */
+function isZero(bytes: Uint8Array): boolean {
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return view.equals(Buffer.alloc(bytes.byteLength));
 }

@@ -88,7 +88,8 @@ export class SimulatedSpares {
 
   /** A copy of the first HEADER_BYTES of `majorMinor`. */
   header(majorMinor: string): Uint8Array {
-    return Uint8Array.from(this.headers.get(majorMinor) ?? new Uint8Array(HEADER_BYTES));
+    // slice() copies with one memcpy; Uint8Array.from() walks an iterator byte by byte.
+    return this.headers.get(majorMinor)?.slice() ?? new Uint8Array(HEADER_BYTES);
   }
 
   /** Overwrite bytes at `offset` (within the header): what `dd` to the spare would do. */

@@ -42,9 +42,18 @@ fi
 command -v debootstrap >/dev/null || rig_die "debootstrap not installed (sudo bash scripts/setup.sh)"
 mkdir -p "$cache_dir"
 root="$(mktemp -d "$cache_dir/root.XXXXXX")"
+# Unmounts what was mounted into the root, then removes it without crossing
+# into any mount left behind (a bind of the host's /dev must never be emptied).
+unmount_root() {
+	local mount
+	for mount in dev/pts dev sys proc; do
+		mountpoint -q "$root/$mount" && umount -R "$root/$mount"
+	done
+	return 0
+}
 cleanup() {
-	for mount in proc sys dev/pts dev; do umount "$root/$mount" 2>/dev/null || true; done
-	rm -rf "$root"
+	unmount_root 2>/dev/null || true
+	rm -rf --one-file-system "$root"
 }
 trap cleanup EXIT
 
@@ -68,21 +77,28 @@ cp /etc/apt/sources.list.d/*.sources "$root/etc/apt/sources.list.d/" 2>/dev/null
 cp /etc/apt/apt.conf.d/99* "$root/etc/apt/apt.conf.d/" 2>/dev/null || true
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 mount -t proc proc "$root/proc"
-mount --rbind /sys "$root/sys"
+mount -t sysfs sysfs "$root/sys"
 mount --bind /dev "$root/dev"
 mount --bind /dev/pts "$root/dev/pts"
 mkdir -p "$root/tmp/debs"
 headers_deb="$(ls "$RIG_CACHE"/debs/linux-headers-"$release"_*.deb 2>/dev/null | head -n1)"
 [[ -n "$headers_deb" ]] || rig_die "no linux-headers deb for $release in $RIG_CACHE/debs (scripts/vm/fetch-kernels.sh)"
+# The common headers and kbuild of the same kernel build: same version as the
+# headers (the cache may also hold an older linux-kbuild-6.1).
 kbuild="$(dpkg-deb -f "$headers_deb" Depends | grep -oE 'linux-kbuild-[^ ,]+' | head -n1)"
-cp "$headers_deb" "$RIG_CACHE"/debs/linux-headers-"${release%-amd64}"-common_*.deb \
-	"$RIG_CACHE"/debs/"$kbuild"_*.deb "$root/tmp/debs/"
+version="$(dpkg-deb -f "$headers_deb" Version)"
+for package in "linux-headers-${release%-amd64}-common" "$kbuild"; do
+	deb="$(ls "$RIG_CACHE"/debs/"${package}_${version//:/%3a}"_*.deb 2>/dev/null | head -n1)"
+	[[ -n "$deb" ]] || rig_die "no $package $version deb in $RIG_CACHE/debs (scripts/vm/fetch-kernels.sh)"
+	cp "$deb" "$root/tmp/debs/"
+done
+cp "$headers_deb" "$root/tmp/debs/"
 chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
 	sh -c 'apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends /tmp/debs/*.deb >/dev/null' ||
 	rig_die "installing the kernel headers in the root failed"
 chroot "$root" apt-get clean
 rm -rf "$root/tmp/debs" "$root"/var/lib/apt/lists/*_Packages "$root"/var/lib/apt/lists/*_Translation-*
-for mount in proc sys dev/pts dev; do umount -l "$root/$mount"; done
+unmount_root
 
 # The kernel's modules that a disk, ext4 and device-mapper need (the whole
 # tree is ~400 MB), and depmod. DKMS puts dm-remap.ko beside them.
@@ -131,6 +147,9 @@ initrd_dir="$(mktemp -d "$cache_dir/initrd.XXXXXX")"
 mkdir -p "$initrd_dir"/{bin,dev,proc,sys,newroot,lib}
 cp /bin/busybox "$initrd_dir/bin/busybox"
 ln -s busybox "$initrd_dir/bin/sh"
+# modprobe below resolves dependencies from the unpacked kernel's modules.dep
+# (build-initramfs.sh makes it too, but a kernel fetched since has none yet).
+[[ -f "$kdir/root/lib/modules/$release/modules.dep" ]] || depmod -b "$kdir/root" "$release"
 : >"$initrd_dir/modules"
 for module in virtio_pci virtio_blk crc32c_generic ext4; do
 	modprobe -d "$kdir/root" -S "$release" --show-depends "$module" | while read -r verb path _; do

@@ -22,17 +22,24 @@ resolve_dependency() {
 		awk -v pat="$pattern" '$1 ~ /^\|?Depends:$/ && $2 ~ pat { print $2; exit }'
 }
 
-# Downloads PACKAGE into the deb cache unless a .deb of it is already there;
-# prints the .deb's path.
+# Downloads PACKAGE at apt's candidate version into the deb cache unless that
+# version's .deb is already there; prints the .deb's path. The version is part
+# of the match: a package whose name does not carry the ABI (linux-kbuild-6.1)
+# moves on with every kernel update, and a cached older build of it would not
+# match the newer headers that need it.
 download_deb() {
-	local package="$1" deb
-	deb="$(find "$RIG_DEBS" -maxdepth 1 -name "${package}_*.deb" -print -quit)"
+	local package="$1" version deb
+	version="$(apt-cache policy "$package" 2>/dev/null | awk '$1 == "Candidate:" { print $2; exit }')"
+	[[ -n "$version" && "$version" != "(none)" ]] ||
+		rig_die "apt has no candidate for $package (run apt-get update?)"
+	# apt-get download writes an epoch's colon as %3a.
+	deb="$(find "$RIG_DEBS" -maxdepth 1 -name "${package}_${version//:/%3a}_*.deb" -print -quit)"
 	if [[ -z "$deb" ]]; then
-		rig_log "downloading $package"
-		(cd "$RIG_DEBS" && apt-get download -q "$package" 2>&1 | { grep -v 'unsandboxed as root' || true; } >&2) ||
-			rig_die "apt-get download $package failed (run apt-get update?)"
-		deb="$(find "$RIG_DEBS" -maxdepth 1 -name "${package}_*.deb" -print -quit)"
-		[[ -n "$deb" ]] || rig_die "apt-get download $package produced no .deb"
+		rig_log "downloading $package $version"
+		(cd "$RIG_DEBS" && apt-get download -q "$package=$version" 2>&1 | { grep -v 'unsandboxed as root' || true; } >&2) ||
+			rig_die "apt-get download $package=$version failed (run apt-get update?)"
+		deb="$(find "$RIG_DEBS" -maxdepth 1 -name "${package}_${version//:/%3a}_*.deb" -print -quit)"
+		[[ -n "$deb" ]] || rig_die "apt-get download $package=$version produced no .deb"
 	fi
 	printf '%s\n' "$deb"
 }

@@ -115,12 +115,38 @@ static int add(struct selftest *st, u64 block, unsigned int count, u64 slot)
 	return record(st, block, count, slot);
 }
 
+/*
+ * The run lookup agrees with the plain one, and every block it says follows
+ * is on the next slot (the first 64 and the last are checked). Returns the
+ * run's length (0 when block is not remapped).
+ */
+static u64 check_run(struct selftest *st, struct remap_index *ix, u64 block,
+		     s64 want)
+{
+	u64 len = 0, k;
+	s64 slot = remap_index_lookup_run(ix, block, &len);
+	void *entry;
+
+	if (!expect(st, slot == want, "lookup_run", block, want) || slot < 0)
+		return 0;
+	if (!expect(st, len >= 1, "lookup_run length", block, len))
+		return 0;
+	for (k = 1; k < len; k = k < 64 ? k + 1 : max(k + 1, len - 1)) {
+		entry = xa_load(&st->ref, block + k);
+		if (!expect(st, entry && xa_to_value(entry) == slot + k,
+			    "lookup_run: a block of the run off its slot", block, k))
+			break;
+	}
+	return len;
+}
+
 static void check_block(struct selftest *st, struct remap_index *ix, u64 block)
 {
 	void *entry = xa_load(&st->ref, block);
 	s64 want = entry ? (s64)xa_to_value(entry) : -1;
 
 	expect(st, remap_index_lookup(ix, block) == want, "lookup", block, want);
+	check_run(st, ix, block, want);
 }
 
 static void check_next(struct selftest *st, struct remap_index *ix, u64 first,
@@ -181,7 +207,9 @@ static void verify(struct selftest *st, struct remap_index *ix)
 		const struct added *a = &st->log[rnd_below(st, logged)];
 
 		check_block(st, ix, a->block - 1);
-		check_block(st, ix, a->block);
+		/* Runs only ever join: a commit's blocks stay in one run. */
+		expect(st, check_run(st, ix, a->block, a->slot) >= a->count,
+		       "lookup_run shorter than a commit", a->block, a->count);
 		check_block(st, ix, a->block + a->count - 1);
 		check_block(st, ix, a->block + a->count);
 		check_next(st, ix, a->block + 1, a->block + a->count + 1);

@@ -153,6 +153,18 @@ static s64 runs_lookup(const struct remap_index_run *runs, size_t nr,
 	return run_slot(&runs[i - 1]) + (block - runs[i - 1].block);
 }
 
+/* Like runs_lookup(), and *len: the blocks from block to the end of its run. */
+static s64 runs_lookup_run(const struct remap_index_run *runs, size_t nr,
+			   u64 block, u64 *len)
+{
+	size_t i = runs_upper(runs, nr, block);
+
+	if (!i || block > run_last(&runs[i - 1]))
+		return -1;
+	*len = run_last(&runs[i - 1]) - block + 1;
+	return run_slot(&runs[i - 1]) + (block - runs[i - 1].block);
+}
+
 /* Smallest block >= first held by runs[], or U64_MAX. */
 static u64 runs_next(const struct remap_index_run *runs, size_t nr, u64 first)
 {
@@ -330,6 +342,38 @@ s64 remap_index_lookup(struct remap_index *ix, u64 block)
 		slot = runs_lookup(v->delta, v->nr_delta, block);
 		if (slot < 0 && v->base)
 			slot = runs_lookup(v->base->runs, v->base->nr, block);
+	}
+	rcu_read_unlock();
+	return slot;
+}
+
+/**
+ * remap_index_lookup_run - the slot of a block, and how far its slots go on.
+ * @ix: the index.
+ * @block: main block number.
+ * @len: when @block is remapped, set to the number of blocks from @block on
+ *	whose slots follow its slot one by one (at least 1): blocks
+ *	[@block, @block + *@len) are on slots [slot, slot + *@len).
+ *
+ * Lets the map path send a bio over a stretch of remapped blocks to the spare
+ * as one bio instead of one per block. *@len may stop short of where the
+ * blocks' slots really stop following each other (a stretch can be split
+ * between base and delta until the next merge); it is never too long.
+ * Takes rcu_read_lock() itself. O(log n).
+ *
+ * Return: the slot @block is remapped to, or -1 if it is not remapped.
+ */
+s64 remap_index_lookup_run(struct remap_index *ix, u64 block, u64 *len)
+{
+	const struct remap_index_view *v;
+	s64 slot = -1;
+
+	rcu_read_lock();
+	v = rcu_dereference(ix->view);
+	if (v) {
+		slot = runs_lookup_run(v->delta, v->nr_delta, block, len);
+		if (slot < 0 && v->base)
+			slot = runs_lookup_run(v->base->runs, v->base->nr, block, len);
 	}
 	rcu_read_unlock();
 	return slot;

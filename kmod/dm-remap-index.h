@@ -63,6 +63,7 @@ void remap_index_init(struct remap_index *ix);
 void remap_index_destroy(struct remap_index *ix);
 
 s64 remap_index_lookup(struct remap_index *ix, u64 block);
+s64 remap_index_lookup_run(struct remap_index *ix, u64 block, u64 *len);
 u64 remap_index_next(struct remap_index *ix, u64 first, u64 last);
 bool remap_index_empty(struct remap_index *ix);
 u64 remap_index_count(struct remap_index *ix);

@@ -384,7 +384,7 @@ static int remap_map(struct dm_target *ti, struct bio *bio)
 	struct remap_io *io = dm_per_bio_data(bio, sizeof(struct remap_io));
 	bool is_write = bio_op(bio) == REQ_OP_WRITE;
 	sector_t sector, offset;
-	u64 block, last, next;
+	u64 block, last, next, run;
 	s64 slot;
 
 	io->counted = false;
@@ -428,10 +428,11 @@ static int remap_map(struct dm_target *ti, struct bio *bio)
 		smp_rmb();
 		block = block_of(rc, sector);
 		last = block_of(rc, sector + bio_sectors(bio) - 1);
-		slot = lookup_slot(rc, block);
+		slot = remap_index_lookup_run(&rc->index, block, &run);
 		if (slot >= 0) {
-			if (last > block)
-				dm_accept_partial_bio(bio, block_start(rc, block + 1) - sector);
+			/* As far as the following blocks sit on the following slots. */
+			if (last - block >= run)
+				dm_accept_partial_bio(bio, block_start(rc, block + run) - sector);
 			offset = sector - block_start(rc, block);
 			/* A spare with larger logical blocks: the worker reads around. */
 			if (unlikely(rc->spare_unit > rc->main_unit) &&

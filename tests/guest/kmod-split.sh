@@ -36,6 +36,19 @@ remapped="$(status_field r remapped)"
 assert_eq "remapped blocks" $((200 + 5 + 1 + 1)) "$remapped"
 cmp /tmp/expected /dev/mapper/r || fail "proactive remaps changed the data"
 
+# Remapped blocks whose slots follow each other reach the spare as one bio;
+# blocks whose slots do not, one bio each. Counted on the spare's own queue:
+# requests completed plus bios merged into them (/sys/block/X/stat fields 1, 2).
+spare_reads() { awk '{ print $1 + $2 }' "/sys/block/$(basename "$(readlink -f "$spare")")/stat"; }
+bios_to_spare() { # FIRST_BLOCK BLOCKS: bios one direct read of them sends to the spare
+	local before
+	before="$(spare_reads)"
+	read_at /dev/mapper/r $(($1 * bs)) $(($2 * bs)) /tmp/got
+	echo $(($(spare_reads) - before))
+}
+assert_eq "bios to the spare for a read of blocks 3000-3004 (slots in a row)" 1 "$(bios_to_spare 3000 5)"
+assert_eq "bios to the spare for a read of blocks 1000-1003 (slots apart)" 4 "$(bios_to_spare 1000 4)"
+
 sizes=()
 for ((n = 1; n <= 2048; n *= 2)); do sizes+=("$n"); done
 sizes+=(3 5 7 9 15 17 31 33 63 65 127 129 255 257 511 513 1023 1025 2047)

@@ -18,7 +18,8 @@
 #
 # Run: bash bench/guest.sh (builds bench/blkio and bench/dm-message first).
 # Env: BENCH_TOOLS (dir with blkio and dm-message), BENCH_QUICK=1,
-#   BENCH_REMAPS (100000), BENCH_RUNS (1000).
+#   BENCH_REMAPS (100000), BENCH_RUNS (1000), BENCH_STEP_TIMEOUT (600 s: a step
+#   taking longer is reported as stuck, with the blocked tasks' stacks).
 set -euo pipefail
 # shellcheck source=bench/guest/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -46,6 +47,31 @@ cleanup() {
 trap cleanup EXIT
 
 modprobe dm-remap || fail "cannot load dm-remap"
+
+# A stuck bio must leave evidence. One run of this bench hung with the guest
+# idle and no hung-task report within 4 minutes (the kernel reports a task
+# blocked for its timeout, 120 s, at a check made as seldom as that); here
+# a blocked task is reported after 20 s, and every step that does I/O runs
+# under a watchdog that, when it fires, logs each blocked task's stack
+# (sysrq w), the devices' status and the kernel's last messages, then fails.
+echo 20 >/proc/sys/kernel/hung_task_timeout_secs 2>/dev/null || true
+STEP_TIMEOUT="${BENCH_STEP_TIMEOUT:-600}"
+guarded() { # DESCRIPTION COMMAND...: the command, killed and diagnosed after STEP_TIMEOUT s
+	local what="$1" status=0
+	shift
+	timeout "$STEP_TIMEOUT" "$@" || status=$?
+	((status != 124)) || {
+		{
+			say "STUCK: $what did not finish in $STEP_TIMEOUT s; blocked tasks, status and kernel log follow"
+			echo w >/proc/sysrq-trigger 2>/dev/null || true
+			sleep 2
+			dmsetup status 2>&1 || true
+			dmesg | tail -n 200
+		} >&2
+		fail "$what did not finish in $STEP_TIMEOUT s"
+	}
+	return "$status"
+}
 sectors=$(($(blockdev --getsz "$DISK_main") / 8 * 8))
 blocks=$((sectors / 8))
 ((REMAPS % RUNS == 0 && REMAPS / RUNS <= blocks / RUNS)) ||
@@ -59,14 +85,14 @@ remapped() { dmsetup status "$REMAP" | tr ' ' '\n' | sed -n 's/^remapped=//p'; }
 mbps() { # WORKLOAD DEVICE
 	local count out
 	case "$1" in rand*) count="$RANDOM_IOS" ;; *) count="$SEQUENTIAL_MIB" ;; esac
-	out="$("$BLKIO" "$1" "/dev/mapper/$2" "$count" 42)" || fail "blkio $1 on $2 failed"
+	out="$(guarded "blkio $1 on $2" "$BLKIO" "$1" "/dev/mapper/$2" "$count" 42)" || fail "blkio $1 on $2 failed"
 	awk -v o="$out" 'BEGIN { split(o, f, " "); printf "%.2f", f[1] / 1048576 / f[2] }'
 }
 
 # Real data on all of main first, so no read hits a hole of the host's
 # sparse image (faster than data) and no write allocates one (slower).
 say "filling main ($((sectors / 2048)) MiB)"
-"$BLKIO" seqwrite "/dev/mapper/$LINEAR" $((sectors / 2048)) >/dev/null
+guarded "filling main" "$BLKIO" seqwrite "/dev/mapper/$LINEAR" $((sectors / 2048)) >/dev/null
 
 # measure REMAP_COUNT: the rounds, then one figure per workload.
 measure() {
@@ -111,7 +137,7 @@ stride=$((blocks / RUNS))
 say "remapping $REMAPS blocks: $RUNS bulk messages of $per_run blocks, one every $stride blocks"
 send_remaps() {
 	seq 0 $((RUNS - 1)) | awk -v s="$stride" -v n="$per_run" '{ print "remap " $1 * s " " n }' |
-		"$DM_MESSAGE" "$REMAP" >/dev/null
+		guarded "the bulk remap messages" "$DM_MESSAGE" "$REMAP" >/dev/null
 }
 timed send_remaps
 [[ "$(remapped)" == "$REMAPS" ]] || fail "remapped=$(remapped), expected $REMAPS"

@@ -17,6 +17,7 @@ export async function allCommands(): Promise<CliCommand[]> {
     import('./remapBlock.js'),
     import('./remaps.js'),
     import('./adopt.js'),
+    import('./bootTables.js'),
     import('./version.js'),
   ]);
   return modules.map((module) => module.command);

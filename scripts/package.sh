@@ -13,6 +13,9 @@
 #   /etc/default/dm-remap              unit options (conffile)
 #   /lib/systemd/system/dm-remap-activate.service, dm-remap.service
 #   /usr/lib/modules-load.d/dm-remap.conf
+#   /usr/share/initramfs-tools/hooks/dm-remap, scripts/local-top/dm-remap
+#                                      a root or /usr on a dm-remap device;
+#                                      DEBIAN/triggers: update-initramfs
 #   /usr/share/man/man8/dm-remap.8.gz, man5/dm-remap.d.5.gz   (generated)
 #   /usr/share/bash-completion/completions/dm-remap           (generated)
 #
@@ -81,7 +84,8 @@ subst() {
 install -d "$stage/usr/bin" "$stage/usr/share/dm-remap" "$stage/usr/src/dm-remap-$version" \
 	"$stage/etc/dm-remap.d" "$stage/etc/default" "$stage/lib/systemd/system" \
 	"$stage/usr/lib/modules-load.d" "$stage/lib/udev/rules.d" "$stage/usr/share/man/man8" "$stage/usr/share/man/man5" \
-	"$stage/usr/share/bash-completion/completions" "$stage/usr/share/doc/dm-remap"
+	"$stage/usr/share/bash-completion/completions" "$stage/usr/share/doc/dm-remap" \
+	"$stage/usr/share/initramfs-tools/hooks" "$stage/usr/share/initramfs-tools/scripts/local-top"
 cat >"$stage/usr/bin/dm-remap" <<'EOF'
 #!/bin/sh
 # dm-remap: the bundled CLI on the system's node (Debian's nodejs, 18 or newer).
@@ -97,6 +101,8 @@ install -m 644 etc/default/dm-remap "$stage/etc/default/dm-remap"
 install -m 644 etc/systemd/dm-remap-activate.service etc/systemd/dm-remap.service "$stage/lib/systemd/system/"
 install -m 644 debian/modules-load.conf "$stage/usr/lib/modules-load.d/dm-remap.conf"
 install -m 644 etc/udev/rules.d/69-dm-remap.rules "$stage/lib/udev/rules.d/"
+install -m 755 etc/initramfs-tools/hooks/dm-remap "$stage/usr/share/initramfs-tools/hooks/dm-remap"
+install -m 755 etc/initramfs-tools/scripts/local-top/dm-remap "$stage/usr/share/initramfs-tools/scripts/local-top/dm-remap"
 gzip -9n <"$work/gen/dm-remap.8" >"$stage/usr/share/man/man8/dm-remap.8.gz"
 gzip -9n <"$work/gen/dm-remap.d.5" >"$stage/usr/share/man/man5/dm-remap.d.5.gz"
 install -m 644 "$work/gen/dm-remap.bash-completion" "$stage/usr/share/bash-completion/completions/dm-remap"
@@ -124,6 +130,9 @@ for script in postinst prerm postrm; do
 	subst "debian/$script" >"$stage/DEBIAN/$script"
 	chmod 755 "$stage/DEBIAN/$script"
 done
+# Rebuilds the initramfs (when initramfs-tools is installed) whenever this
+# package is installed, upgraded or removed, as dh_installinitramfs does.
+install -m 644 debian/triggers "$stage/DEBIAN/triggers"
 (cd "$stage" && find . -path ./DEBIAN -prune -o -type f -print0 | sort -z | xargs -0 md5sum |
 	sed 's|  \./|  |') >"$stage/DEBIAN/md5sums"
 find "$stage" -exec touch -h -d "@$epoch" {} +

@@ -61,6 +61,7 @@ grep -q main_id <(dmsetup table boot) || fail "boot's table has no main_id: $(dm
 
 step "a file on boot, its blocks remapped to the spare"
 # 16 blocks, each starting with a marker, so that they can be found on the device.
+# shellcheck disable=SC2016 # the script is JavaScript, for node
 node -e '
   const blocks = [];
   for (let i = 0; i < 16; i++) {
@@ -89,6 +90,7 @@ mount -t ext4 /dev/mapper/boot "$WORK/mnt-boot"
 rc apply --log-format text # records the remap counts
 
 step "boot-tables lists both devices, live tables with the stable links"
+declare -A TABLE
 rc boot-tables --mount "$WORK/mnt-boot" --mount "$WORK/mnt-late" | tee "$WORK/boot-tables"
 [[ $(wc -l <"$WORK/boot-tables") == 2 ]] || fail "expected two lines"
 for name in boot late; do
@@ -97,7 +99,7 @@ for name in boot late; do
 	spare=$(majmin "/dev/disk/by-id/test-$name-spare")
 	expected="$name DMREMAP-$name ${live/ $main $spare / /dev/disk/by-id/test-$name-main /dev/disk/by-id/test-$name-spare }"
 	grep -qxF -- "$expected" "$WORK/boot-tables" || fail "no line '$expected'"
-	declare "TABLE_$name=$live"
+	TABLE[$name]=$live
 done
 rc boot-tables --mount / --output json | tee "$WORK/root.json"
 grep -q '"devices": \[\]' "$WORK/root.json" || fail "/ is not on dm-remap here, yet devices are listed"
@@ -130,7 +132,7 @@ grep -q "dm-remap: created boot" "$WORK/local-top" || fail "boot not reported cr
 grep -q "late: not created: /dev/disk/by-id/test-late-spare did not appear within 3s" "$WORK/local-top" ||
 	fail "late's missing spare not reported"
 ! dmsetup info late >/dev/null 2>&1 || fail "late was created without its spare"
-[[ $(dmsetup table boot) == "$TABLE_boot" ]] || fail "boot's table is '$(dmsetup table boot)', was '$TABLE_boot'"
+[[ $(dmsetup table boot) == "${TABLE[boot]}" ]] || fail "boot's table is '$(dmsetup table boot)', was '${TABLE[boot]}'"
 [[ $(device_uuid boot) == DMREMAP-boot ]] || fail "boot's UUID is $(device_uuid boot)"
 [[ $(status_field boot remapped) == 16 ]] || fail "boot's remaps are not back: $(dmsetup status boot)"
 mount -t ext4 /dev/mapper/boot "$WORK/mnt-boot"
@@ -142,7 +144,7 @@ step "the spare link back: a second run creates late, leaves boot"
 mv "$WORK/late-spare-link" /dev/disk/by-id/test-late-spare
 DM_REMAP_BOOT_TABLES=$WORK/boot-tables DM_REMAP_BOOT_WAIT=3 sh "$LOCAL_TOP" | tee "$WORK/local-top2"
 grep -q "dm-remap: boot exists already" "$WORK/local-top2" || fail "boot not left alone"
-[[ $(dmsetup table late) == "$TABLE_late" ]] || fail "late's table is '$(dmsetup table late)', was '$TABLE_late'"
+[[ $(dmsetup table late) == "${TABLE[late]}" ]] || fail "late's table is '$(dmsetup table late)', was '${TABLE[late]}'"
 
 step "the reconciler takes both over as they are: nothing to plan, apply changes nothing"
 set +e
@@ -152,7 +154,7 @@ set -e
 ((plan == 0)) || fail "plan exits $plan, not 0 (no changes)"
 rc apply --log-format text | tee "$WORK/apply"
 grep -q "2 of 2 devices converged" "$WORK/apply" || fail "apply did not converge"
-[[ $(dmsetup table boot) == "$TABLE_boot" && $(dmsetup table late) == "$TABLE_late" ]] || fail "apply changed a table"
+[[ $(dmsetup table boot) == "${TABLE[boot]}" && $(dmsetup table late) == "${TABLE[late]}" ]] || fail "apply changed a table"
 [[ $(status_field boot remapped) == 16 ]] || fail "boot: $(dmsetup status boot)"
 
 dmsetup remove boot

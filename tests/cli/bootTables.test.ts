@@ -333,3 +333,12 @@ test('boot-tables refuses a device no spec or record names', async (t) => {
   t.is(unnamed.status, 1);
   t.regex(unnamed.stderr, /refused: root: neither a spec in .* nor a record in .* names its disks/);
 });
+
+test('boot-tables says in one line that it cannot read the mount table (a chroot without /proc)', async (t) => {
+  const { world } = await rootWorld(t);
+  const missing = path.join(world.dir, 'no-proc/mountinfo');
+  const run = await world.cli('boot-tables', '--kernel', `sim:${world.simFile}`, '--mountinfo', missing);
+  t.is(run.status, 69);
+  t.is(run.stdout, '');
+  t.regex(run.stderr, /^dm-remap: boot-tables: cannot read the mount table .*no-proc\/mountinfo: ENOENT/);
+});

@@ -12,7 +12,7 @@ import { Option } from 'commander';
 import type { Command } from 'commander';
 import type { CliCommand } from '../command.js';
 import type { CliIo } from '../io.js';
-import { ExitCode, ExitError } from '../errors.js';
+import { EnvironmentError, ExitCode, ExitError } from '../errors.js';
 import { addConfigDirOption, addOutputOption, resolveConfigDir } from '../options.js';
 import type { ConfigDirOptions, OutputOptions } from '../options.js';
 import { addKernelOption } from '../adminSupport.js';
@@ -40,7 +40,15 @@ export async function bootTablesCommand(options: BootTablesOptions, io: CliIo): 
   const configDir = resolveConfigDir(options, io.env);
   // resolveStateDir reads only the state dir option and the kernel choice.
   const stateDir = resolveStateDir(options as unknown as ReconcileOptions, io.env);
-  const mountinfo = parseMountinfo(await readFile(options.mountinfo, 'utf8'));
+  const mountinfo = parseMountinfo(
+    await readFile(options.mountinfo, 'utf8').catch((error: unknown) => {
+      // A chroot without /proc: say so in one line rather than as a crash.
+      throw new EnvironmentError(
+        `boot-tables: cannot read the mount table ${options.mountinfo}: ${(error as Error).message}`,
+        ExitCode.unavailable,
+      );
+    }),
+  );
   const opened = await openKernel(options.kernel);
   let result: BootTablesResult;
   try {

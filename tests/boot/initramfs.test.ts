@@ -141,6 +141,15 @@ test('the hook fails, writing nothing, when boot-tables fails', async (t) => {
   t.deepEqual(await fs.readdir(destdir), []);
 });
 
+test('the hook warns and adds nothing when boot-tables cannot read the mount table (a chroot without /proc)', async (t) => {
+  const { destdir, calls, runHook } = await hookWorld(t, { output: '', status: 69 });
+  const hook = await runHook();
+  t.is(hook.status, 0, hook.stderr);
+  t.regex(hook.stderr, /W: dm-remap: cannot tell what the root filesystem sits on/);
+  t.is(await calls(), 'dm-remap boot-tables --output text\n');
+  t.deepEqual(await fs.readdir(destdir), []);
+});
+
 test('the hook fails when the module is not built for the kernel of the image', async (t) => {
   const { runHook } = await hookWorld(t, { output: `${LINE}\n`, status: 0, moduleBuilt: false });
   const hook = await runHook();

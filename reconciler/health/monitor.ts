@@ -5,7 +5,9 @@
  * transitions are logged once at warning level and handed to `onChange` (the
  * --on-condition-change command); a pass that changes nothing says nothing.
  * A device already Degraded or Failed when first seen (a daemon start) is
- * reported once; one first seen healthy is not.
+ * reported once; one first seen healthy is not. Conditions a previous daemon
+ * left (daemonView.ts) count as what a device was before it is first seen:
+ * after a restart only what changed meanwhile is news.
  */
 import type { Logger } from '../log.js';
 import { changedConditions, conditionsOf, stampConditions } from './conditions.js';
@@ -45,6 +47,8 @@ export interface HealthMonitorOptions {
   /** Called once per transition of an alerting condition; must not throw (errors are its own to report). */
   onChange?: (change: ConditionChange) => void;
   now?: () => Date;
+  /** Each device's conditions as a previous daemon left them (readPreviousConditions). */
+  previous?: ReadonlyMap<string, readonly Condition[]>;
 }
 
 /** Hears of one device whose view changed; `status` is undefined when the device was forgotten. */
@@ -57,11 +61,15 @@ export class HealthMonitor implements HealthSink {
   /** Per device, its remapped count when it changed, over the last day (and the one before it). */
   private readonly history = new Map<string, RemapSample[]>();
   private readonly listeners = new Set<DeviceListener>();
+  /** What the previous daemon left, for each device until it is first seen. */
+  private readonly inherited: Map<string, readonly Condition[]>;
 
-  constructor(private readonly options: HealthMonitorOptions) {}
+  constructor(private readonly options: HealthMonitorOptions) {
+    this.inherited = new Map(options.previous ?? []);
+  }
 
   update(view: HealthView): Condition[] {
-    const before = this.views.get(view.name);
+    const before = this.views.get(view.name) ?? this.inheritedView(view.name);
     const now = (this.options.now ?? (() => new Date()))();
     const remapsLastDay = view.remap
       ? this.remapsLastDay(view.name, view.remap.remappedBlocks, now)
@@ -105,7 +113,16 @@ export class HealthMonitor implements HealthSink {
     return conditions;
   }
 
+  /** The conditions a previous daemon left for a device, used once: at its first update. */
+  private inheritedView(name: string): Pick<DeviceStatus, 'conditions'> | undefined {
+    const conditions = this.inherited.get(name);
+    if (!conditions) return undefined;
+    this.inherited.delete(name);
+    return { conditions: conditions.map((condition) => ({ ...condition })) };
+  }
+
   forget(name: string): void {
+    this.inherited.delete(name);
     this.history.delete(name);
     this.texts.delete(name);
     if (this.views.delete(name)) this.notify(name, undefined);

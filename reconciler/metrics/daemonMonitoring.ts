@@ -8,6 +8,7 @@
 import type { Controller, DeviceReport } from '../controller/controller.js';
 import type { Logger } from '../log.js';
 import { HealthMonitor } from '../health/monitor.js';
+import type { Condition } from '../health/conditions.js';
 import { transitionCommand } from '../health/transitionCommand.js';
 import type { TransitionCommand } from '../health/transitionCommand.js';
 import { ControllerMetrics, DeviceMetrics } from './metrics.js';
@@ -23,6 +24,8 @@ export interface DaemonMonitoringOptions {
   metricsAddress?: MetricsAddress;
   /** Where the view `dm-remap status` reads is kept (daemonView.ts). */
   viewPath?: string;
+  /** Each device's conditions as the previous daemon left them (daemonView.ts). */
+  previousConditions?: ReadonlyMap<string, readonly Condition[]>;
 }
 
 export class DaemonMonitoring {
@@ -42,7 +45,11 @@ export class DaemonMonitoring {
       ? transitionCommand(options.onConditionChange, { logger: options.logger, env: options.env })
       : undefined;
     const onChange = this.command?.handle;
-    this.health = new HealthMonitor({ logger: options.logger, ...(onChange ? { onChange } : {}) });
+    this.health = new HealthMonitor({
+      logger: options.logger,
+      ...(onChange ? { onChange } : {}),
+      ...(options.previousConditions ? { previous: options.previousConditions } : {}),
+    });
     this.health.subscribe((name, status) =>
       status ? this.devices.updateDevice(status) : this.devices.forgetDevice(name),
     );

@@ -3,7 +3,11 @@ import test from 'ava';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { DaemonViewWriter, readDaemonView } from '../../reconciler/health/daemonView.js';
+import {
+  DaemonViewWriter,
+  readDaemonView,
+  readPreviousConditions,
+} from '../../reconciler/health/daemonView.js';
 import type { DeviceStatus } from '../../reconciler/health/deviceStatus.js';
 import { conditionsOf, stampConditions } from '../../reconciler/health/conditions.js';
 import { silentLogger } from '../../reconciler/log.js';
@@ -41,6 +45,33 @@ test('a view left by a daemon that is gone, or unreadable, is ignored', async (t
   t.is(await readDaemonView(file), undefined);
   await fs.writeFile(file, 'not json');
   t.is(await readDaemonView(file), undefined);
+});
+
+test('a stopping daemon keeps its view as the last one; the next daemon starts from it, or from a crashed one', async (t) => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dm-remap-view-'));
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'status.json');
+  t.deepEqual(await readPreviousConditions(file), new Map(), 'a first start inherits nothing');
+  const writer = new DaemonViewWriter(file, silentLogger());
+  const since = new Date('2026-12-01T00:00:00Z');
+  writer.update([device('a', since)]);
+  await writer.remove();
+  t.deepEqual(
+    await fs.readdir(dir),
+    ['status.last.json'],
+    'status no longer sees a view once the daemon stopped',
+  );
+  t.is(await readDaemonView(file), undefined);
+  const kept = await readPreviousConditions(file);
+  t.deepEqual([...kept.keys()], ['a']);
+  t.is(kept.get('a')?.[0]?.lastTransitionTime, since.toISOString());
+
+  // A daemon that crashed left its view in place, newer than the last one kept.
+  await fs.writeFile(file, JSON.stringify({ pid: 2147483646, devices: [device('b', since)] }));
+  t.deepEqual([...(await readPreviousConditions(file)).keys()], ['b']);
+  // A view whose daemon is alive is not a previous one.
+  await fs.writeFile(file, JSON.stringify({ pid: process.pid, devices: [device('c', since)] }));
+  t.deepEqual([...(await readPreviousConditions(file)).keys()], ['a']);
 });
 
 test('status beside a daemon: lastTransitionTime and AGE come from its view', async (t) => {

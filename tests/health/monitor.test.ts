@@ -173,3 +173,35 @@ test('listeners hear of a device only when its view changed: a steady pass tells
     ['b'],
   );
 });
+
+test('conditions a previous daemon left are what a device was: only a change is news, and its time is kept', (t) => {
+  const { logger, lines } = capturingLogger();
+  const changes: ConditionChange[] = [];
+  const since = new Date('2026-12-01T00:00:00Z');
+  const high = remapStatus({ health: 'degraded', remappedBlocks: 900, spareBlocksUsed: 900 });
+  const earlier = new HealthMonitor({ logger: capturingLogger().logger, now: () => since });
+  const left = earlier.update({ name: 'a', phase: 'active', spec, remap: high });
+  const healthyThen = earlier.update({ name: 'b', phase: 'active', spec, remap: remapStatus() });
+
+  const monitor = new HealthMonitor({
+    logger,
+    onChange: (change) => changes.push(change),
+    previous: new Map([
+      ['a', left],
+      ['b', healthyThen],
+    ]),
+  });
+  const a = monitor.update({ name: 'a', phase: 'active', spec, remap: high });
+  t.deepEqual(lines, [], 'still Degraded as before the restart');
+  t.is(a.find((condition) => condition.type === 'Degraded')?.lastTransitionTime, since.toISOString());
+  monitor.update({ name: 'b', phase: 'active', spec, remap: high });
+  t.deepEqual(
+    changes.map((change) => [change.device, change.condition.status, change.previous?.status]),
+    [['b', 'True', 'False']],
+    'b degraded while the daemon was down: a transition from what it was',
+  );
+  // Inherited once: a device forgotten and seen again starts afresh.
+  monitor.forget('a');
+  monitor.update({ name: 'a', phase: 'active', spec, remap: high });
+  t.is(changes.length, 2);
+});

@@ -25,6 +25,7 @@ import { pauseHookFromEnv } from '../../controller/pauseHook.js';
 import { DAEMON_BACKOFF } from '../../device/backoff.js';
 import { systemdNotifier } from '../../host/systemdNotify.js';
 import { DaemonMonitoring } from '../../metrics/daemonMonitoring.js';
+import { readPreviousConditions } from '../../health/daemonView.js';
 import { parseMetricsAddress } from '../../metrics/server.js';
 import { daemonViewPath } from '../readDeviceStatus.js';
 import type { MetricsAddress } from '../../metrics/server.js';
@@ -60,12 +61,15 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<void> 
     holder: 'run',
     wait: (message) => logger.info(message, { operation: 'lock' }),
   });
+  const viewPath = daemonViewPath(options, io.env);
   const monitoring = new DaemonMonitoring({
     logger,
     env: io.env,
     ...(options.onConditionChange ? { onConditionChange: options.onConditionChange } : {}),
     ...(metricsAddress ? { metricsAddress } : {}),
-    viewPath: daemonViewPath(options, io.env),
+    viewPath,
+    // Read under the lock: no other daemon writes it now.
+    previousConditions: await readPreviousConditions(viewPath),
   });
   const opened = await openController(options, io, {
     logger,

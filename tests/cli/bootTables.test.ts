@@ -59,6 +59,23 @@ function mountLine(
  * a sysfs with the disks and the device, and a boot-tables runner over a
  * mountinfo the test writes.
  */
+/** `dm-remap boot-tables ARGS...` over the world's specs and simulated kernel, this sysfs and mount table. */
+function bootTablesIn(world: CliWorld, sysfsRoot: string, mountinfo: string) {
+  return (...args: string[]) =>
+    world.cli(
+      'boot-tables',
+      ...args,
+      '--config-dir',
+      world.configDir,
+      '--kernel',
+      `sim:${world.simFile}`,
+      '--sysfs-root',
+      sysfsRoot,
+      '--mountinfo',
+      mountinfo,
+    );
+}
+
 async function rootWorld(t: ExecutionContext, extraSpecFields: string[] = []) {
   const world = await CliWorld.create(t, ['root']);
   await world.writeSpec('root', extraSpecFields);
@@ -81,19 +98,7 @@ async function rootWorld(t: ExecutionContext, extraSpecFields: string[] = []) {
   await sys.add('pci/block/sdc/sdc1', '8:33', { partition: true });
   const mountinfo = path.join(world.dir, 'mountinfo');
   await fs.writeFile(mountinfo, mountLine(20, rootNumber, '/', '/dev/mapper/root') + '\n');
-  const bootTables = (...args: string[]) =>
-    world.cli(
-      'boot-tables',
-      ...args,
-      '--config-dir',
-      world.configDir,
-      '--kernel',
-      `sim:${world.simFile}`,
-      '--sysfs-root',
-      sys.root,
-      '--mountinfo',
-      mountinfo,
-    );
+  const bootTables = bootTablesIn(world, sys.root, mountinfo);
   const liveTable = (await world.device('root'))!.table!;
   return { world, sys, mountinfo, numberOf, rootNumber, liveTable, bootTables };
 }
@@ -256,17 +261,7 @@ test('boot-tables refuses kernel names, paths outside /dev and paths the boot sc
       mountinfo,
       mountLine(20, `${root.major}:${root.minor}`, '/', '/dev/mapper/root') + '\n',
     );
-    const run = await world.cli(
-      'boot-tables',
-      '--config-dir',
-      world.configDir,
-      '--kernel',
-      `sim:${world.simFile}`,
-      '--sysfs-root',
-      sys.root,
-      '--mountinfo',
-      mountinfo,
-    );
+    const run = await bootTablesIn(world, sys.root, mountinfo)();
     t.is(run.status, 1, label);
     t.is(run.stdout, '', label);
     t.regex(run.stderr, refusal, label);

@@ -143,8 +143,8 @@ log "built $deb ($(du -k "$deb" | cut -f1) KiB)"
 
 if ((check)); then
 	command -v lintian >/dev/null || { log "lintian not installed (sudo bash scripts/setup.sh)" && exit 69; }
-	log "lintian --pedantic --info (each remaining tag is explained in README.md, \"Lintian\")"
-	lintian --pedantic --info "$deb" 2>&1 | grep -v 'running with root privileges' | tee "$work/lintian.txt" >&2 || true
+	log "lintian --pedantic --display-info (each remaining tag is explained in README.md, \"Lintian\")"
+	lintian --pedantic --display-info "$deb" 2>&1 | grep -v 'running with root privileges' | tee "$work/lintian.txt" >&2 || true
 	if grep -qE '^[EW]: ' "$work/lintian.txt"; then
 		echo "package: 0 passed, 1 failed (lintian errors or warnings above)"
 		exit 1

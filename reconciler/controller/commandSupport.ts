@@ -58,13 +58,7 @@ export function addReconcileOptions(command: Command, settings: { output: boolea
         'upper bound of one kernel operation on one device',
       ).default('60s'),
     )
-    .addOption(
-      new Option(
-        '--state-dir <dir>',
-        'where what was applied to each device is kept across restarts and reboots ' +
-          `(default: $DM_REMAP_STATE_DIR or ${DEFAULT_STATE_DIR})`,
-      ),
-    )
+    .addOption(stateDirOption())
     .addOption(
       new Option('--kernel <kind>', 'kernel adapter: dmsetup, or sim:FILE (a simulated kernel kept in FILE)')
         .default('dmsetup')
@@ -86,8 +80,20 @@ export function addAcceptDataLossOption(command: Command): Command {
   );
 }
 
+/** `--state-dir DIR`, for every verb that reads or writes the applied records. */
+export function stateDirOption(): Option {
+  return new Option(
+    '--state-dir <dir>',
+    'where what was applied to each device is kept across restarts and reboots ' +
+      `(default: $DM_REMAP_STATE_DIR or ${DEFAULT_STATE_DIR})`,
+  );
+}
+
 /** The state dir: the flag, then $DM_REMAP_STATE_DIR, then beside a simulated kernel's file, then the default. */
-export function resolveStateDir(options: ReconcileOptions, env: NodeJS.ProcessEnv): string {
+export function resolveStateDir(
+  options: Pick<ReconcileOptions, 'stateDir' | 'kernel'>,
+  env: NodeJS.ProcessEnv,
+): string {
   if (options.stateDir !== undefined) return options.stateDir;
   const fromEnv = env.DM_REMAP_STATE_DIR;
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;

@@ -18,9 +18,8 @@ import type { ConfigDirOptions, OutputOptions } from '../options.js';
 import { addKernelOption } from '../adminSupport.js';
 import type { KernelOptions } from '../adminSupport.js';
 import { openKernel } from '../../controller/kernelChoice.js';
-import { environmentError, resolveStateDir } from '../../controller/commandSupport.js';
-import type { ReconcileOptions } from '../../controller/commandSupport.js';
-import { DEFAULT_STATE_DIR, FileStateStore } from '../../controller/stateStore.js';
+import { environmentError, resolveStateDir, stateDirOption } from '../../controller/commandSupport.js';
+import { FileStateStore } from '../../controller/stateStore.js';
 import { loadSpecs } from '../../spec/index.js';
 import { planBootTables } from '../../boot/bootTables.js';
 import type { BootTablesResult } from '../../boot/bootTables.js';
@@ -38,8 +37,7 @@ interface BootTablesOptions extends KernelOptions, ConfigDirOptions, OutputOptio
 
 export async function bootTablesCommand(options: BootTablesOptions, io: CliIo): Promise<void> {
   const configDir = resolveConfigDir(options, io.env);
-  // resolveStateDir reads only the state dir option and the kernel choice.
-  const stateDir = resolveStateDir(options as unknown as ReconcileOptions, io.env);
+  const stateDir = resolveStateDir(options, io.env);
   const mountinfo = parseMountinfo(
     await readFile(options.mountinfo, 'utf8').catch((error: unknown) => {
       // A chroot without /proc: say so in one line rather than as a crash.
@@ -101,12 +99,7 @@ export const command: CliCommand = {
           `a mount point whose filesystem's devices to list (repeatable; default: ${DEFAULT_BOOT_MOUNTS.join(' and ')})`,
         ).argParser((path: string, previous: string[] | undefined) => [...(previous ?? []), path]),
       )
-      .addOption(
-        new Option(
-          '--state-dir <dir>',
-          `where the applied records are (default: $DM_REMAP_STATE_DIR or ${DEFAULT_STATE_DIR})`,
-        ),
-      )
+      .addOption(stateDirOption())
       .addOption(new Option('--sysfs-root <dir>', 'where sysfs is').default(DEFAULT_SYSFS_ROOT).hideHelp())
       .addOption(new Option('--mountinfo <file>', 'the mount table').default(DEFAULT_MOUNTINFO).hideHelp())
       .description(

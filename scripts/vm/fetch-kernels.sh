@@ -44,6 +44,40 @@ download_deb() {
 	printf '%s\n' "$deb"
 }
 
+# The compressed payloads a bzImage may carry: magic bytes (as grep -P
+# escapes) and the tool that decompresses each from stdin.
+PAYLOADS=(
+	'\xFD7zXZ\x00 xz' # CONFIG_KERNEL_XZ (Debian's 6.1)
+	'\x28\xB5\x2F\xFD zstd' # CONFIG_KERNEL_ZSTD (Debian's 6.12)
+	'\x1F\x8B\x08 gzip'
+)
+
+# Writes KDIR/vmlinux, the uncompressed kernel that qemu boots through its PVH
+# entry point (the ELF note XEN_ELFNOTE_PHYS32_ENTRY, type 0x12; Debian builds
+# with CONFIG_PVH). Under TCG the bzImage path spends about 3 s per boot in
+# the firmware and the kernel's own decompressor; the kernel that then runs is
+# the same binary either way. Leaves no vmlinux when no payload decompresses
+# to an ELF image with that note: guests then boot vmlinuz as before.
+stage_pvh_image() {
+	local kdir="$1" vmlinuz="$1/vmlinuz" out="$1/vmlinux" tmp="$1/vmlinux.partial" entry magic tool offset
+	for entry in "${PAYLOADS[@]}"; do
+		read -r magic tool <<<"$entry"
+		command -v "$tool" >/dev/null || continue
+		while read -r offset; do
+			# Each tool stops at its stream's end and complains about the
+			# bytes after it (the bzImage's trailer); only the output counts.
+			tail -c "+$((offset + 1))" "$vmlinuz" | "$tool" -dc 2>/dev/null >"$tmp" || true
+			if [[ "$(head -c 4 "$tmp" | od -An -tx1 | tr -d ' ')" == 7f454c46 ]] &&
+				readelf -n "$tmp" 2>/dev/null | grep -q 'Xen .*(0x00000012)'; then
+				mv "$tmp" "$out"
+				return 0
+			fi
+		done < <(LC_ALL=C grep -obUaP "$magic" "$vmlinuz" | cut -d: -f1)
+	done
+	rm -f "$tmp"
+	rig_log "no PVH-bootable image in $vmlinuz: guests boot the bzImage"
+}
+
 # Unpacks the image, headers, headers-common and kbuild packages of RELEASE
 # into a fresh directory, then moves it into place in one rename so a run
 # interrupted half-way never leaves a kernel that looks complete.
@@ -78,6 +112,7 @@ unpack_kernel() {
 	ln -s "root/boot/vmlinuz-$release" "$staging/vmlinuz"
 	ln -s "root/usr/src/linux-headers-$release" "$staging/headers"
 	[[ -f "$staging/vmlinuz" ]] || rig_die "no vmlinuz in linux-image-$release"
+	stage_pvh_image "$staging"
 	printf '%s\n' "$release" >"$staging/release"
 
 	rm -rf "$kdir"
@@ -99,6 +134,9 @@ fetch_alias() {
 	if [[ ! -f "$(rig_kernel_dir "$release")/release" ]]; then
 		rig_log "fetching kernel $alias = $release"
 		unpack_kernel "$release"
+	elif [[ ! -f "$(rig_kernel_dir "$release")/vmlinux" ]]; then
+		# A kernel fetched before the rig booted through PVH.
+		stage_pvh_image "$(rig_kernel_dir "$release")"
 	fi
 	ln -sfn "$release" "$RIG_KERNELS/$alias"
 	printf '%s %s\n' "$alias" "$release"

@@ -132,7 +132,7 @@ sh_quote() {
 # kernels hang under it. One short probe boot decides; the answer is cached
 # per host kernel. DM_REMAP_GUEST_ACCEL=tcg|kvm overrides.
 choose_accel() {
-	local vmlinuz="$1" initrd="$2" key cache="$RIG_CACHE/accel"
+	local image="$1" initrd="$2" key cache="$RIG_CACHE/accel"
 	if [[ -n "${DM_REMAP_GUEST_ACCEL:-}" ]]; then
 		printf '%s\n' "$DM_REMAP_GUEST_ACCEL"
 		return
@@ -151,7 +151,7 @@ choose_accel() {
 	# The init script reaches its first message (no control share: it gives
 	# up and powers off) within seconds when KVM works.
 	if timeout -k 2 10 qemu-system-x86_64 -accel kvm -m 512 -nographic -no-reboot -nic none \
-		-kernel "$vmlinuz" -initrd "$initrd" -append 'console=ttyS0 panic=-1 quiet' </dev/null 2>&1 |
+		-kernel "$image" -initrd "$initrd" -append 'console=ttyS0 panic=-1 quiet' </dev/null 2>&1 |
 		grep -q 'guest-init:'; then
 		accel=kvm
 	fi
@@ -242,7 +242,7 @@ main() {
 	} >"$control/env"
 
 	local accel
-	accel="$(choose_accel "$kdir/vmlinuz" "$initrd")"
+	accel="$(choose_accel "$(rig_boot_image "$kdir")" "$initrd")"
 	rig_log "booting $release ($accel, ${mem} MiB${disk_names[*]:+, disks: ${disk_names[*]}})"
 
 	local -a qemu=(
@@ -250,7 +250,7 @@ main() {
 		-nographic -no-reboot -nic none
 		# Keeps SeaBIOS's banner and screen-clearing codes off the console.
 		-fw_cfg name=etc/sercon-port,string=0
-		-kernel "$kdir/vmlinuz" -initrd "$initrd"
+		-kernel "$(rig_boot_image "$kdir")" -initrd "$initrd"
 		-append "$KERNEL_CMDLINE"
 		-virtfs "local,path=$control,mount_tag=rig,security_model=none"
 		-virtfs "local,path=$RIG_ROOT,mount_tag=host0,security_model=none"

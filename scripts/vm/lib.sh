@@ -3,7 +3,7 @@
 #
 # Layout of the cache (everything downloaded or built, gitignored, reusable):
 #   .cache/vm/debs/                 downloaded Debian packages
-#   .cache/vm/kernels/<kver>/       one unpacked kernel: root/, vmlinuz, headers, release
+#   .cache/vm/kernels/<kver>/       one unpacked kernel: root/, vmlinuz, vmlinux (PVH), headers, release
 #   .cache/vm/kernels/<alias>       symlink 6.1 / 6.12 -> <kver>
 #   .cache/vm/build/<kver>/         out-of-tree copy of kmod/ built against <kver>
 #   .cache/vm/initramfs/<kver>.gz   the guest's base initramfs for <kver>
@@ -40,3 +40,14 @@ rig_kernel_release() {
 
 # rig_kernel_dir RELEASE -> the unpacked kernel's directory.
 rig_kernel_dir() { printf '%s\n' "$RIG_KERNELS/$1"; }
+
+# rig_boot_image KDIR -> the image qemu's -kernel should get: the uncompressed
+# vmlinux (PVH entry, staged by fetch-kernels.sh) when there is one, else the
+# bzImage.
+rig_boot_image() {
+	if [[ -f "$1/vmlinux" ]]; then
+		printf '%s\n' "$1/vmlinux"
+	else
+		printf '%s\n' "$1/vmlinuz"
+	fi
+}

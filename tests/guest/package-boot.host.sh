@@ -92,7 +92,7 @@ boot() {
 	done
 	rig_log "boot '$stage' with disks: $* ($accel)"
 	timeout -k 5 1800 qemu-system-x86_64 -accel "$accel" -m 1024 -smp 1 -nographic -no-reboot -nic none \
-		-fw_cfg name=etc/sercon-port,string=0 -kernel "$kdir/vmlinuz" -initrd "$initrd" \
+		-fw_cfg name=etc/sercon-port,string=0 -kernel "$(rig_boot_image "$kdir")" -initrd "$initrd" \
 		-append "console=ttyS0 rw panic=-1 oops=panic quiet no_timer_check rcupdate.rcu_cpu_stall_timeout=60 boottest.stage=$stage" \
 		"${drives[@]}" </dev/null 2> >(grep -v 'externally provided fw_cfg item names' >&2) |
 		sed -u 's/\r$//; s/\x1b\[[0-9;]*[A-Za-z]//g' | tee "$console" | grep --line-buffered -aE '^BOOTTEST|Kernel panic|BUG:|Oops' || true

@@ -11,7 +11,13 @@
 #   --allow-warnings  report warnings but do not fail (the guest runner uses
 #                   this so a work-in-progress module can still be tried)
 #   --quiet         print the build log only when something is wrong
-# Env: DM_REMAP_KMOD_SRC  the module sources (default: kmod/ of this checkout)
+# Env: DM_REMAP_KMOD_SRC    the module sources (default: kmod/ of this checkout)
+#      DM_REMAP_KMOD_BUILD  where the per-kernel build copies go (default:
+#                           .cache/vm/build; the rig's own tests use their own)
+# A build with no warnings is remembered by a fingerprint of the sources and
+# the compiler: asked again for the same, it prints the .ko without running
+# kbuild (each guest boot asks). Anything else runs kbuild, and a build with
+# warnings is never remembered, so they show on every run.
 # Prints "RELEASE KO_PATH" for each built kernel on stdout.
 set -euo pipefail
 RIG_LOG_PREFIX=kmod-build
@@ -19,6 +25,7 @@ RIG_LOG_PREFIX=kmod-build
 source "$(dirname "$0")/vm/lib.sh"
 
 KMOD_SRC="${DM_REMAP_KMOD_SRC:-$RIG_ROOT/kmod}"
+BUILD_ROOT="${DM_REMAP_KMOD_BUILD:-$RIG_BUILD}"
 SPARSE=0
 ALLOW_WARNINGS=0
 QUIET=0
@@ -74,7 +81,7 @@ build_one() {
 	release="$(rig_kernel_release "$kernel")" ||
 		rig_die "kernel '$kernel' not fetched: run scripts/vm/fetch-kernels.sh"
 	kdir="$(rig_kernel_dir "$release")"
-	build_dir="$RIG_BUILD/$release"
+	build_dir="$BUILD_ROOT/$release"
 	mkdir -p "$build_dir"
 	log="$build_dir/build.log"
 
@@ -82,6 +89,18 @@ build_one() {
 	exec {lock_fd}>"$build_dir.lock"
 	flock "$lock_fd"
 
+	local fingerprint stamp="$build_dir/.clean-build"
+	fingerprint="$(source_fingerprint "$release")"
+	if ((!SPARSE)) && [[ -f "$stamp" && "$(cat "$stamp")" == "$fingerprint" ]] &&
+		compgen -G "$build_dir/*.ko" >/dev/null; then
+		# Every guest boot asks for the module; kbuild's own no-op check
+		# costs about 3 s of CPU each time, this one a few milliseconds.
+		flock -u "$lock_fd"
+		exec {lock_fd}>&-
+		print_modules "$release" "$build_dir"
+		return 0
+	fi
+	rm -f "$stamp"
 	sync_sources "$build_dir"
 	local -a make_args=(-C "$kdir/headers" M="$build_dir" W=1)
 	((SPARSE)) && make_args+=(C=2)
@@ -111,12 +130,36 @@ build_one() {
 		rig_log "$release: $(printf '%s\n' "$found" | wc -l) warning(s):"
 		printf '%s\n' "$found" >&2
 		((ALLOW_WARNINGS)) || return 1
+	else
+		printf '%s\n' "$fingerprint" >"$stamp"
 	fi
-	local ko
+	print_modules "$release" "$build_dir"
+}
+
+print_modules() {
+	local release="$1" build_dir="$2" ko
 	for ko in "$build_dir"/*.ko; do
 		[[ -f "$ko" ]] || rig_die "$release: build produced no .ko"
 		printf '%s %s\n' "$release" "$ko"
 	done
+}
+
+# What a clean build of RELEASE depends on besides the kernel's own unpacked
+# (never changing) headers: the module's source files and the compiler. A
+# build with no findings records it; the same fingerprint later means the
+# built .ko is current and warning-free.
+source_fingerprint() {
+	local release="$1" src
+	{
+		printf '%s\n' "$release" "$(gcc -dumpfullversion 2>/dev/null)"
+		shopt -s nullglob
+		for src in "$KMOD_SRC"/*; do
+			[[ -f "$src" ]] && is_source_file "$src" || continue
+			printf '%s\n' "${src##*/}"
+			sha256sum <"$src"
+		done
+		shopt -u nullglob
+	} | sha256sum | cut -d' ' -f1
 }
 
 main() {

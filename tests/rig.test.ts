@@ -7,7 +7,7 @@
  * nothing (argument checks, the test runner's item list) always run.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,6 +121,34 @@ guestTest('--env values reach the command verbatim, and a later NAME wins', asyn
   ]);
   t.is(run.exitCode, 0, run.output);
   t.true(run.output.includes(`<${tricky}>\n<>\n`), run.output);
+});
+
+guestTest('a remembered clean module build never hides a warning added later', async (t) => {
+  // kmod-build.sh skips kbuild when the sources match its last clean build;
+  // this proves the skip cannot turn a new warning into a pass. Its own
+  // sources and build dir: the checkout's module is left alone.
+  const dir = mkdtempSync(join(tmpdir(), 'rig-kmod-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const sources = join(dir, 'kmod');
+  cpSync(join(PROJECT_ROOT, 'kmod'), sources, { recursive: true });
+  const env = { ...process.env, DM_REMAP_KMOD_SRC: sources, DM_REMAP_KMOD_BUILD: join(dir, 'build') };
+  const build = (): Promise<GuestRun> => runBash('scripts/kmod-build.sh', ['--quiet', '6.1'], env);
+
+  const clean = await build();
+  t.is(clean.exitCode, 0, clean.output);
+  t.regex(clean.stdout, /dm-remap\.ko$/m);
+  const remembered = await build();
+  t.is(remembered.exitCode, 0, remembered.output);
+  t.is(remembered.stdout, clean.stdout);
+
+  const source = readdirSync(sources).find((name) => name.endsWith('.c'));
+  if (source === undefined) throw new Error('kmod/ has no .c file');
+  appendFileSync(join(sources, source), '\nstatic int rig_test_unused(void) { int unused; return 0; }\n');
+  for (const attempt of ['first', 'second']) {
+    const warned = await build();
+    t.is(warned.exitCode, 1, `${attempt} build after the change: ${warned.output}`);
+    t.regex(warned.output, /rig_test_unused/, attempt);
+  }
 });
 
 test('--env refuses a NAME that is not a shell identifier, before booting', async (t) => {

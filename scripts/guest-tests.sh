@@ -30,6 +30,9 @@
 #                       (tests/guest/lib/mains.sh)
 #   # guest-kernels: 6.1 6.12
 #                       run the script once per kernel
+#   # guest-cost: 600   about how many seconds one item takes (default 30):
+#                       items start longest first, so a long one never runs
+#                       alone at the end while the other job slots sit idle
 # Both combine: each kind on each kernel is one item, in its own fresh
 # guest(s), scheduled like any other; it is named "SCRIPT [KIND, KERNEL]"
 # ("SCRIPT [KERNEL]" with guest-kernels only) in PASS/FAIL lines; its
@@ -136,8 +139,30 @@ add_items() { # SCRIPT
 for script in "${tests[@]}"; do
 	add_items "$script"
 done
+
+# The order items start in: by guest-cost, longest first; equal costs keep
+# the order they were given in (sort -s).
+DEFAULT_COST=30
+RIG_TESTS_COST=80
+item_order=()
+while read -r _ i; do
+	item_order+=("$i")
+done < <(
+	for i in "${!item_name[@]}"; do
+		script="${item_script[$i]}" cost=""
+		if [[ "$script" == "$RIG_TESTS" ]]; then
+			cost=$RIG_TESTS_COST
+		elif [[ "$script" == *.sh ]]; then
+			cost="$(header_value "$script" guest-cost)"
+		fi
+		[[ "$cost" =~ ^[0-9]+$ ]] || cost=$DEFAULT_COST
+		printf '%s %s\n' "$cost" "$i"
+	done | sort -s -k1,1nr
+)
 if ((list_only)); then
-	((${#item_name[@]} == 0)) || printf '%s\n' "${item_name[@]}"
+	for i in "${item_order[@]}"; do
+		printf '%s\n' "${item_name[$i]}"
+	done
 	exit 0
 fi
 
@@ -219,7 +244,7 @@ print_finished() {
 		unset "running[$id]"
 	done
 }
-for i in "${!item_name[@]}"; do
+for i in "${item_order[@]}"; do
 	while ((${#running[@]} >= jobs)); do
 		wait -n || true
 		print_finished

@@ -198,4 +198,19 @@ test('the test runner expands guest-kinds and guest-kernels headers into items',
     plain,
   ]);
   t.deepEqual(await list('--kind', 'scsi', both, plain), [plain]);
+
+  // Items start longest first by their guest-cost (default 30); equal costs
+  // keep the order given.
+  const long = join(dir, 'long.sh');
+  const short = join(dir, 'short.sh');
+  writeFileSync(long, '#!/usr/bin/env bash\n# guest-kernels: 6.1 6.12\n# guest-cost: 600\n');
+  writeFileSync(short, '#!/usr/bin/env bash\n# guest-cost: 5\n');
+  t.deepEqual(await list(short, plain, long, kernels), [
+    `${long} [6.1]`,
+    `${long} [6.12]`,
+    plain,
+    `${kernels} [6.1]`,
+    `${kernels} [6.12]`,
+    short,
+  ]);
 });

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # guest: (no disks: loop devices, dm stacks and null_blk made in the guest)
 # guest-kernels: 6.1 6.12
+# guest-cost: 40
 # Lifecycle edges a kernel review found, each once broken:
 #  1. a table with two remap targets on one spare is refused (both used to
 #     hand out the same slots);

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # guest: (no disks: loop devices in the guest's tmpfs)
+# guest-cost: 40
 # Lifecycle of the remap target, 50 rounds: load the module, create a device
 # over loop devices, do I/O (including one real remap), suspend/resume, reload
 # the same table, remove it, unload the module. Every round must leave no

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # guest-kinds: dmstack nullb scsi
 # guest-kernels: 6.1 6.12
+# guest-cost: 40
 # host: boots the guest twice on the same disk images (same --state-dir):
 # the first boot causes remaps and records them, the second boot (a fresh
 # kernel) must find the same remaps and the same data. Main is a disk of

@@ -2,6 +2,7 @@
 # guest: (no disks: main and spare are made in the guest's memory)
 # guest-kinds: dmstack nullb scsi
 # guest-kernels: 6.1 6.12
+# guest-cost: 40
 # Splitting: O_DIRECT reads and writes of every size from 512 B to 1 MiB
 # (powers of two and odd multiples of 512) at misaligned offsets, over a
 # device where remapped and normal blocks alternate, single remapped blocks

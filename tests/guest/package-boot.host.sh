@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # guest-kernels: 6.1
+# guest-cost: 600
 # host: the Debian package on a real Debian 12 userspace with systemd as
 # PID 1, booted four times on the same disks. Builds the package twice from
 # the checkout (the version of package.json, and a "newer" +boottest build),

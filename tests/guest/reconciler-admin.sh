@@ -7,6 +7,7 @@
 # which `plan` has nothing to do, and refuses a device with another tool's UUID.
 # Run: npm run build && npm run guest -- tests/guest/reconciler-admin.sh
 # guest: --timeout 900
+# guest-cost: 70
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # shellcheck source=tests/guest/reconciler-e2e.sh

@@ -11,6 +11,7 @@
 # link is there, a second run creates it.
 # Run: npm run test:guest -- tests/guest/reconciler-boot-tables.sh
 # guest: --timeout 900
+# guest-cost: 70
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # shellcheck source=tests/guest/reconciler-e2e.sh

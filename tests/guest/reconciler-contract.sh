@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # guest: (no disks: loop devices in the guest's tmpfs)
+# guest-cost: 50
 # The kernel adapter contract against the real kernel: every case in
 # tests/contract/cases.ts through DmsetupKernel, with the remap target when
 # dm-remap loads and with the linear fallback (generic device-mapper

@@ -5,6 +5,7 @@
 # suspended device, and the foreign device untouched.
 # Run: npm run guest -- tests/guest/reconciler-crash.sh
 # guest: --timeout 2400
+# guest-cost: 150
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # shellcheck source=tests/guest/reconciler-e2e.sh

@@ -5,6 +5,7 @@
 # checked (with a bounded wait). A foreign dm-linear device must survive all of it.
 # Run: npm run guest -- tests/guest/reconciler-e2e.sh
 # guest: --timeout 1500
+# guest-cost: 55
 set -euo pipefail
 
 # Helpers (reconciler-crash.sh sources this file with RECONCILER_HELPERS_ONLY=1 to get only these).

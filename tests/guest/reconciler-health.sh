@@ -6,6 +6,7 @@
 # PendingBlocks; every per-device series equals what `dmsetup status` shows.
 # Run: npm run build && npm run guest -- tests/guest/reconciler-health.sh
 # guest: --timeout 1500
+# guest-cost: 100
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # shellcheck source=tests/guest/reconciler-e2e.sh

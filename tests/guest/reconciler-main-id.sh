@@ -15,6 +15,7 @@
 # their own dm uuids (identity from sysfs dm/uuid): the same mechanics.
 # Run: npm run guest -- tests/guest/reconciler-main-id.sh
 # guest: --timeout 1200
+# guest-cost: 90
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."

@@ -2,6 +2,7 @@
 # guest: --timeout 900
 # guest-kinds: dmstack
 # guest-kernels: 6.1
+# guest-cost: 95
 # Safety promises of the reconciler, end to end through `dm-remap apply` (and
 # `run`) on the real remap target over loop devices; the kernel's state is
 # read back with dmsetup and dd only.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # guest-kinds: dmstack
 # guest-kernels: 6.1
+# guest-cost: 75
 # host: the reboot route of tests/guest/reconciler-strand.sh. Boots the guest
 # twice on the same disk images (same --state-dir): the first boot creates a
 # device with `dm-remap apply` on DISK_spare and remaps a block, and powers

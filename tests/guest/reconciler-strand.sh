@@ -2,6 +2,7 @@
 # guest: --timeout 900
 # guest-kinds: dmstack
 # guest-kernels: 6.1
+# guest-cost: 55
 # Remapped data is never stranded by a new spare, even after the device went
 # down: a device is created by `dm-remap apply`, data is written, a block is
 # remapped (`dmsetup message NAME 0 remap BLOCK`, then overwritten, so the

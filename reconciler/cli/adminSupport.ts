@@ -1,13 +1,11 @@
 /**
  * What the admin verbs (`clear-stats`, `remap-block`, `remaps`, `adopt`,
- * `version`) share: the kernel they talk to (the hidden --kernel of the
- * reconcile verbs), how a refused target message reads, the owned remap
- * device a verb addresses and its block numbers. They talk to one device's
- * target through the adapter's `message`, which refuses a device dm-remap
- * does not own.
+ * `version`) share when they run: the kernel they talk to (the hidden
+ * --kernel of the reconcile verbs), how a refused target message reads, the
+ * owned remap device a verb addresses and its block numbers. They talk to one
+ * device's target through the adapter's `message`, which refuses a device
+ * dm-remap does not own.
  */
-import { Option } from 'commander';
-import type { Command } from 'commander';
 import { KernelError } from '../kernel/adapter.js';
 import type { KernelAdapter, KernelObservation, RemapStatus, RemapTable } from '../kernel/adapter.js';
 import { noSuchDeviceError, notOwnedError } from '../kernel/errors.js';
@@ -15,18 +13,7 @@ import { openKernel } from '../controller/kernelChoice.js';
 import { environmentError } from '../controller/commandSupport.js';
 import type { CliIo } from './io.js';
 import { ExitCode, ExitError, UsageError } from './errors.js';
-
-export interface KernelOptions {
-  kernel: string;
-}
-
-export function addKernelOption(command: Command): Command {
-  return command.addOption(
-    new Option('--kernel <kind>', 'kernel adapter: dmsetup, or sim:FILE (a simulated kernel kept in FILE)')
-      .default('dmsetup')
-      .hideHelp(),
-  );
-}
+import type { KernelOptions } from './options.js';
 
 /**
  * Run `use` on the chosen kernel with a first observation of it; a

@@ -9,8 +9,8 @@
  * (64 and up), so a script can tell "the plan has changes" from "the flags
  * were wrong" from "this host has no device-mapper".
  */
-import { DiagnosticCode, isError, isIoDiagnostic } from '../spec/index.js';
-import type { Diagnostic } from '../spec/index.js';
+import { DiagnosticCode, isError, isIoDiagnostic } from '../spec/diagnostics.js';
+import type { Diagnostic } from '../spec/types.js';
 
 export const ExitCode = {
   /** validate: all valid; plan: no changes; apply: every device converged; run: stopped cleanly. */

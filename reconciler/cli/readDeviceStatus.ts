@@ -13,7 +13,7 @@ import {
   openController,
   resolveLockPath,
 } from '../controller/commandSupport.js';
-import type { ReconcileOptions } from '../controller/commandSupport.js';
+import type { ReconcileOptions } from './options.js';
 import { DAEMON_BACKOFF } from '../device/backoff.js';
 import type { Diagnostic } from '../spec/index.js';
 import { deviceStatuses } from '../health/deviceStatus.js';

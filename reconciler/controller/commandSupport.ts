@@ -1,20 +1,15 @@
 /**
- * What the reconcile verbs (`plan`, `apply`, `run`) share: their common
- * options, the logger they write to, and a controller opened on the chosen
- * kernel. Kept beside the controller so the three command modules stay thin.
+ * What the reconcile verbs (`plan`, `apply`, `run`) share when they run: the
+ * state dir and lock their options name, the logger they write to, and a
+ * controller opened on the chosen kernel. Kept beside the controller so the
+ * three implementations stay thin; their options are defined in
+ * cli/options.ts, which a start-up loads without any of this.
  */
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { Option } from 'commander';
-import type { Command } from 'commander';
 import type { CliIo } from '../cli/io.js';
-import {
-  addAllowInsecurePermissionsOption,
-  addConfigDirOption,
-  addOutputOption,
-  resolveConfigDir,
-} from '../cli/options.js';
-import type { ConfigDirOptions, OutputOptions, PermissionOptions } from '../cli/options.js';
+import { resolveConfigDir } from '../cli/options.js';
+import type { ReconcileOptions } from '../cli/options.js';
 import { EnvironmentError, ExitCode, ExitError, UsageError } from '../cli/errors.js';
 import { acquireInstanceLock, DEFAULT_LOCK_PATH, LockError } from '../host/instanceLock.js';
 import type { InstanceLock } from '../host/instanceLock.js';
@@ -30,64 +25,6 @@ import { configDirSource } from './specSource.js';
 import { kernelUnusable, openKernel } from './kernelChoice.js';
 import { parseDuration } from './duration.js';
 import { DEFAULT_STATE_DIR, FileStateStore } from './stateStore.js';
-
-export interface ReconcileOptions extends ConfigDirOptions, PermissionOptions, Partial<OutputOptions> {
-  prune?: boolean;
-  kernel: string;
-  logFormat: LogFormat;
-  operationTimeout: string;
-  stateDir?: string;
-  acceptDataLoss?: string[];
-}
-
-/** The options every reconcile verb takes; `--output` only where there is a result to print (not `run`). */
-export function addReconcileOptions(command: Command, settings: { output: boolean }): Command {
-  addConfigDirOption(command);
-  if (settings.output) addOutputOption(command);
-  addAllowInsecurePermissionsOption(command);
-  return command
-    .option('--prune', 'remove owned devices whose spec was deleted, even with removalPolicy Retain')
-    .addOption(
-      new Option('--log-format <format>', 'log lines as JSON or human text (auto: text on a terminal)')
-        .choices(['auto', 'json', 'text'])
-        .default('auto'),
-    )
-    .addOption(
-      new Option(
-        '--operation-timeout <duration>',
-        'upper bound of one kernel operation on one device',
-      ).default('60s'),
-    )
-    .addOption(stateDirOption())
-    .addOption(
-      new Option('--kernel <kind>', 'kernel adapter: dmsetup, or sim:FILE (a simulated kernel kept in FILE)')
-        .default('dmsetup')
-        .hideHelp(),
-    );
-}
-
-/**
- * `--accept-data-loss NAME` (repeatable), for the verbs that may act on it:
- * the one way past a refusal to leave remapped blocks behind on a spare.
- */
-export function addAcceptDataLossOption(command: Command): Command {
-  return command.addOption(
-    new Option(
-      '--accept-data-loss <name>',
-      'give up the remapped blocks on the previous spare of device NAME: let a new spare or block size ' +
-        'go ahead (repeatable; copy the data off first)',
-    ).argParser((name: string, previous: string[] | undefined) => [...(previous ?? []), name]),
-  );
-}
-
-/** `--state-dir DIR`, for every verb that reads or writes the applied records. */
-export function stateDirOption(): Option {
-  return new Option(
-    '--state-dir <dir>',
-    'where what was applied to each device is kept across restarts and reboots ' +
-      `(default: $DM_REMAP_STATE_DIR or ${DEFAULT_STATE_DIR})`,
-  );
-}
 
 /** The state dir: the flag, then $DM_REMAP_STATE_DIR, then beside a simulated kernel's file, then the default. */
 export function resolveStateDir(

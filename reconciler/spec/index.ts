@@ -18,13 +18,8 @@ export type {
 } from './types.js';
 export { API_VERSION, KIND } from './types.js';
 export { DiagnosticCode, formatDiagnostic, isError, isIoDiagnostic } from './diagnostics.js';
-export {
-  CONFIG_DIR_ENV,
-  DEFAULT_CONFIG_DIR,
-  DEFAULT_MAX_FILE_BYTES,
-  defaultConfigDir,
-  loadSpecs,
-} from './loader.js';
+export { CONFIG_DIR_ENV, DEFAULT_CONFIG_DIR, defaultConfigDir } from './config-dir.js';
+export { DEFAULT_MAX_FILE_BYTES, loadSpecs } from './loader.js';
 export { validateText } from './validate-text.js';
 export type { CheckedDocument, TextValidation } from './validate-text.js';
 export { checkAcrossSpecs, normalizedPathIdentity } from './cross-spec-rules.js';

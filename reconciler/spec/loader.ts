@@ -20,14 +20,7 @@ import type { Diagnostic, FileResult, LoadOptions, LoadResult, Severity } from '
 import { validateText } from './validate-text.js';
 import type { CheckedDocument } from './validate-text.js';
 
-export const DEFAULT_CONFIG_DIR = '/etc/dm-remap.d';
-export const CONFIG_DIR_ENV = 'DM_REMAP_CONFIG_DIR';
 export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
-
-export function defaultConfigDir(env: NodeJS.ProcessEnv = process.env): string {
-  const fromEnv = env[CONFIG_DIR_ENV];
-  return fromEnv !== undefined && fromEnv !== '' ? fromEnv : DEFAULT_CONFIG_DIR;
-}
 
 /** One file's outcome before the rules across files run. */
 interface FileOutcome {

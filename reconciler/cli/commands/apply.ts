@@ -15,16 +15,15 @@ import { EnvironmentError, ExitCode, ExitError, exitCodeOfDiagnostics, UsageErro
 import { KernelError } from '../../kernel/adapter.js';
 import { isError } from '../../spec/index.js';
 import { printDiagnostics } from '../output.js';
+import { addAcceptDataLossOption, addReconcileOptions } from '../options.js';
 import {
   acquireActingLock,
-  addAcceptDataLossOption,
-  addReconcileOptions,
   durationOption,
   hostError,
   loggerFor,
   openController,
 } from '../../controller/commandSupport.js';
-import type { ReconcileOptions } from '../../controller/commandSupport.js';
+import type { ReconcileOptions } from '../options.js';
 import type { ConvergeResult, DeviceReport } from '../../controller/controller.js';
 import type { BackoffPolicy } from '../../device/backoff.js';
 

@@ -13,12 +13,16 @@ import type { Command } from 'commander';
 import type { CliCommand } from '../command.js';
 import type { CliIo } from '../io.js';
 import { EnvironmentError, ExitCode, ExitError } from '../errors.js';
-import { addConfigDirOption, addOutputOption, resolveConfigDir } from '../options.js';
-import type { ConfigDirOptions, OutputOptions } from '../options.js';
-import { addKernelOption } from '../adminSupport.js';
-import type { KernelOptions } from '../adminSupport.js';
+import {
+  addConfigDirOption,
+  addKernelOption,
+  addOutputOption,
+  resolveConfigDir,
+  stateDirOption,
+} from '../options.js';
+import type { ConfigDirOptions, KernelOptions, OutputOptions } from '../options.js';
 import { openKernel } from '../../controller/kernelChoice.js';
-import { environmentError, resolveStateDir, stateDirOption } from '../../controller/commandSupport.js';
+import { environmentError, resolveStateDir } from '../../controller/commandSupport.js';
 import { FileStateStore } from '../../controller/stateStore.js';
 import { loadSpecs } from '../../spec/index.js';
 import { planBootTables } from '../../boot/bootTables.js';

@@ -9,8 +9,9 @@
 import type { Command } from 'commander';
 import type { CliCommand } from '../command.js';
 import type { CliIo } from '../io.js';
-import { addKernelOption, withKernel } from '../adminSupport.js';
-import type { KernelOptions } from '../adminSupport.js';
+import { withKernel } from '../adminSupport.js';
+import { addKernelOption } from '../options.js';
+import type { KernelOptions } from '../options.js';
 
 export async function clearStatsCommand(name: string, options: KernelOptions, io: CliIo): Promise<void> {
   await withKernel(options, io, `clear-stats ${name}`, (kernel) => kernel.message(name, ['clear_stats']));

@@ -15,8 +15,8 @@ import type { CliCommand } from '../command.js';
 import type { CliIo } from '../io.js';
 import { ExitCode, ExitError } from '../errors.js';
 import { readDeviceStatus } from '../readDeviceStatus.js';
-import { addReconcileOptions } from '../../controller/commandSupport.js';
-import type { ReconcileOptions } from '../../controller/commandSupport.js';
+import { addReconcileOptions } from '../options.js';
+import type { ReconcileOptions } from '../options.js';
 import { DeviceMetrics } from '../../metrics/metrics.js';
 
 export interface MetricsOptions extends ReconcileOptions {

@@ -14,14 +14,9 @@ import type { CliIo } from '../io.js';
 import { ExitCode, ExitError, exitCodeOfDiagnostics } from '../errors.js';
 import { isError } from '../../spec/index.js';
 import { printDiagnostics } from '../output.js';
-import {
-  addAcceptDataLossOption,
-  addReconcileOptions,
-  environmentError,
-  loggerFor,
-  openController,
-} from '../../controller/commandSupport.js';
-import type { ReconcileOptions } from '../../controller/commandSupport.js';
+import { addAcceptDataLossOption, addReconcileOptions } from '../options.js';
+import { environmentError, loggerFor, openController } from '../../controller/commandSupport.js';
+import type { ReconcileOptions } from '../options.js';
 import { formatPlan } from '../../controller/formatPlan.js';
 import { isUnconverged } from '../../controller/plan.js';
 import { DAEMON_BACKOFF } from '../../device/backoff.js';

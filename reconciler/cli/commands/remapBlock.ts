@@ -17,8 +17,9 @@ import type { CliIo } from '../io.js';
 import { ExitCode, ExitError, UsageError } from '../errors.js';
 import { KernelError } from '../../kernel/adapter.js';
 import type { KernelAdapter, RemapStatus } from '../../kernel/adapter.js';
-import { addKernelOption, ownedRemapDevice, wholeNumber, withKernel } from '../adminSupport.js';
-import type { KernelOptions } from '../adminSupport.js';
+import { ownedRemapDevice, wholeNumber, withKernel } from '../adminSupport.js';
+import { addKernelOption } from '../options.js';
+import type { KernelOptions } from '../options.js';
 import { spareUsagePercent } from '../../health/conditions.js';
 
 /** Blocks one message moves: a few seconds of copying on a slow disk, so an interrupt is heard soon. */

@@ -14,8 +14,9 @@ import type { CliIo } from '../io.js';
 import { UsageError } from '../errors.js';
 import { addOutputOption } from '../options.js';
 import type { OutputOptions } from '../options.js';
-import { addKernelOption, ownedRemapDevice, wholeNumber, withKernel } from '../adminSupport.js';
-import type { KernelOptions } from '../adminSupport.js';
+import { ownedRemapDevice, wholeNumber, withKernel } from '../adminSupport.js';
+import { addKernelOption } from '../options.js';
+import type { KernelOptions } from '../options.js';
 import { listTargetEntries } from '../targetLists.js';
 
 interface RemapsOptions extends KernelOptions, OutputOptions {

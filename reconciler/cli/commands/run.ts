@@ -12,14 +12,14 @@ import type { CliCommand } from '../command.js';
 import type { CliIo } from '../io.js';
 import { EnvironmentError, ExitCode, ExitError, UsageError } from '../errors.js';
 import { classifyEntryName } from '../../spec/index.js';
+import { addReconcileOptions } from '../options.js';
 import {
   acquireActingLock,
-  addReconcileOptions,
   durationOption,
   loggerFor,
   openController,
 } from '../../controller/commandSupport.js';
-import type { ReconcileOptions } from '../../controller/commandSupport.js';
+import type { ReconcileOptions } from '../options.js';
 import { Daemon } from '../../controller/daemon.js';
 import { pauseHookFromEnv } from '../../controller/pauseHook.js';
 import { DAEMON_BACKOFF } from '../../device/backoff.js';

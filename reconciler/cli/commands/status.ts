@@ -14,8 +14,8 @@ import type { CliIo } from '../io.js';
 import { ExitCode, ExitError } from '../errors.js';
 import { printDiagnostics } from '../output.js';
 import { readDeviceStatus } from '../readDeviceStatus.js';
-import { addReconcileOptions } from '../../controller/commandSupport.js';
-import type { ReconcileOptions } from '../../controller/commandSupport.js';
+import { addReconcileOptions } from '../options.js';
+import type { ReconcileOptions } from '../options.js';
 import { healthy } from '../../health/conditions.js';
 import { formatStatus } from '../../health/formatStatus.js';
 

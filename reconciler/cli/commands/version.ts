@@ -10,8 +10,9 @@ import type { Command } from 'commander';
 import packageJson from '../../../package.json' with { type: 'json' };
 import type { CliCommand } from '../command.js';
 import type { CliIo } from '../io.js';
-import { addKernelOption, withKernel } from '../adminSupport.js';
-import type { KernelOptions } from '../adminSupport.js';
+import { withKernel } from '../adminSupport.js';
+import { addKernelOption } from '../options.js';
+import type { KernelOptions } from '../options.js';
 import { MODULE_NAME } from '../../kernel/adapter.js';
 
 export async function versionCommand(options: KernelOptions, io: CliIo): Promise<void> {

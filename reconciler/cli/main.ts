@@ -9,7 +9,7 @@ import { processIo } from './io.js';
 import { runCli } from './program.js';
 
 try {
-  process.exit(await runCli(process.argv, processIo(), await allCommands()));
+  process.exit(await runCli(process.argv, processIo(), allCommands()));
 } catch (cause) {
   // Whatever reaches here was not foreseen: the stack is what a bug report needs.
   const detail = cause instanceof Error ? (cause.stack ?? cause.message) : String(cause);

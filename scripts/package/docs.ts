@@ -26,7 +26,7 @@ if (!outDir || !version || !date || !metafile) {
 }
 
 const silentIo: CliIo = { stdout: () => undefined, stderr: () => undefined, env: {} };
-const program = createProgram(silentIo, await allCommands());
+const program = createProgram(silentIo, allCommands());
 const verbs = program.commands.filter((verb) => verb.name() !== 'help');
 
 /** roff-escapes running text: backslashes, and a leading dot or quote. */

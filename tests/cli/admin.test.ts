@@ -2,7 +2,7 @@
 import test from 'ava';
 import { CliWorld } from '../controller/cliHarness.js';
 import packageJson from '../../package.json' with { type: 'json' };
-import { remapBlockCommand } from '../../reconciler/cli/commands/remapBlock.js';
+import { remapBlockCommand } from '../../reconciler/cli/actions/remapBlock.js';
 
 async function converged(t: Parameters<typeof CliWorld.create>[0]): Promise<CliWorld> {
   const world = await CliWorld.create(t, ['a']);

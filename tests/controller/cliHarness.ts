@@ -121,7 +121,7 @@ export class CliWorld {
 }
 
 /** Every verb, as the entry point registers them. */
-const COMMANDS = await allCommands();
+const COMMANDS = allCommands();
 
 /** Run dm-remap in-process through the real command line parser, with every verb registered. */
 export async function cli(args: readonly string[]): Promise<CliRun> {

@@ -1,45 +1,12 @@
 /**
- * `dm-remap version`: this CLI's version, whether the `remap` target's module
- * is loaded (and the version it reports in sysfs, when it has one) and the
- * one `modinfo` finds on disk.
+ * `dm-remap version` as commander sees it: arguments, options and help.
+ * What it does is in actions/version.ts, imported only when it runs.
  */
-import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import type { Command } from 'commander';
-import packageJson from '../../../package.json' with { type: 'json' };
 import type { CliCommand } from '../command.js';
 import type { CliIo } from '../io.js';
-import { withKernel } from '../adminSupport.js';
 import { addKernelOption } from '../options.js';
 import type { KernelOptions } from '../options.js';
-import { MODULE_NAME } from '../../kernel/adapter.js';
-
-export async function versionCommand(options: KernelOptions, io: CliIo): Promise<void> {
-  const loaded = await withKernel(
-    options,
-    io,
-    'version',
-    async (kernel) => (await kernel.observe()).moduleLoaded,
-  );
-  const sysfs = MODULE_NAME.replaceAll('-', '_');
-  const loadedVersion = loaded
-    ? await readFile(`/sys/module/${sysfs}/srcversion`, 'utf8').catch(() => '')
-    : '';
-  const onDisk = await promisify(execFile)('modinfo', ['-F', 'srcversion', MODULE_NAME], {
-    env: { ...io.env, LC_ALL: 'C' },
-  }).then(
-    ({ stdout }) => stdout.trim(),
-    () => '',
-  );
-  io.stdout(
-    [
-      `dm-remap ${packageJson.version}`,
-      `module ${MODULE_NAME}: ${loaded ? 'loaded' : 'not loaded'}${loadedVersion.trim() ? ` (srcversion ${loadedVersion.trim()})` : ''}`,
-      `module ${MODULE_NAME} on disk: ${onDisk ? `srcversion ${onDisk}` : 'not found by modinfo'}`,
-    ].join('\n') + '\n',
-  );
-}
 
 export const command: CliCommand = {
   register(program: Command, io: CliIo) {
@@ -51,6 +18,9 @@ export const command: CliCommand = {
           'srcversion of the one modinfo finds on disk: after an upgrade, a loaded module that differs from the ' +
           'one on disk is the old one until it is reloaded.',
       );
-    addKernelOption(verb).action((options: KernelOptions) => versionCommand(options, io));
+    addKernelOption(verb).action(async (options: KernelOptions) => {
+      const { versionCommand } = await import('../actions/version.js');
+      await versionCommand(options, io);
+    });
   },
 };

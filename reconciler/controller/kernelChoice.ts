@@ -4,6 +4,7 @@
  * and, when the host cannot give us one (no dmsetup, no device-mapper, not
  * root), why, in one line an operator can act on.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type {
   BlockDeviceInfo,
@@ -58,15 +59,21 @@ class SharedSimKernel implements KernelAdapter {
   private constructor(
     private readonly file: string,
     private kernel: SimulatedKernel,
-    /** The state the file held when last read or written, and its exact text. */
+    /**
+     * The state the file held when last read or written, without the disks' headers
+     * (the kernel holds them; write-back reads them from there), and a digest of its
+     * exact text: with 1,000 devices the text and the headers are 11 MB each, and
+     * keeping them doubled the simulator's share of a daemon's heap.
+     */
     private state: SimState,
-    private text: string,
+    private digest: string,
   ) {}
 
   static async open(file: string): Promise<SharedSimKernel> {
     const text = await readFile(file, 'utf8');
     const state = JSON.parse(text) as SimState;
-    return new SharedSimKernel(file, await simulatedKernelFrom(state), state, text);
+    const kernel = await simulatedKernelFrom(state);
+    return new SharedSimKernel(file, kernel, withoutHeaders(state), digestOf(text));
   }
 
   async observe(signal?: AbortSignal): Promise<KernelObservation> {
@@ -126,21 +133,23 @@ class SharedSimKernel implements KernelAdapter {
 
   private async takeOutsideChanges(): Promise<void> {
     const text = await readFile(this.file, 'utf8');
-    if (text === this.text) return;
-    this.state = JSON.parse(text) as SimState;
-    this.text = text;
-    this.kernel = await simulatedKernelFrom(this.state);
+    const digest = digestOf(text);
+    if (digest === this.digest) return;
+    const state = JSON.parse(text) as SimState;
+    this.kernel = await simulatedKernelFrom(state);
+    this.state = withoutHeaders(state);
+    this.digest = digest;
   }
 
   private async writeBack(observation: KernelObservation): Promise<void> {
     const state = this.stateOf(observation);
-    const text = simStateText(state);
-    if (text === this.text) return;
+    const digest = digestOf(simStateText(state));
+    if (digest === this.digest) return;
     // Changed outside since it was read: leave it for the next observation to take in.
-    if ((await readFile(this.file, 'utf8')) !== this.text) return;
+    if (digestOf(await readFile(this.file, 'utf8')) !== this.digest) return;
     await writeSimState(this.file, state);
-    this.state = state;
-    this.text = text;
+    this.state = withoutHeaders(state);
+    this.digest = digest;
   }
 
   private stateOf(observation: KernelObservation): SimState {
@@ -152,6 +161,16 @@ class SharedSimKernel implements KernelAdapter {
       (name) => kernel.savedRemaps(name),
     );
   }
+}
+
+/** Tells two texts of the file apart without keeping them. */
+function digestOf(text: string): string {
+  return createHash('sha256').update(text).digest('base64');
+}
+
+/** `state` without the block devices' headers, which the kernel built from it holds. */
+function withoutHeaders(state: SimState): SimState {
+  return { ...state, blockDevices: state.blockDevices.map(({ header: _header, ...device }) => device) };
 }
 
 /** The text writeSimState writes for `state`. */

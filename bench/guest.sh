@@ -66,7 +66,7 @@ cc -O2 -Wall -o "$run_dir/dm-message" "$bench_root/bench/dm-message.c"
 
 # Sizes and counts a caller set (see each script's "Env:") reach the guest.
 passed_env=()
-for name in BENCH_DEVICES BENCH_P2_DEVICES BENCH_ROUNDS BENCH_EDITS BENCH_STAGES BENCH_REMAPS BENCH_RUNS BENCH_STEP_TIMEOUT; do
+for name in BENCH_DEVICES BENCH_P2_DEVICES BENCH_ROUNDS BENCH_EDITS BENCH_STAGES BENCH_REMAPS BENCH_RUNS BENCH_STEP_TIMEOUT BENCH_PROFILE_DIR; do
 	[[ -z "${!name:-}" ]] || passed_env+=(--env "$name=${!name}")
 done
 

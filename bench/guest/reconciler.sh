@@ -28,7 +28,12 @@
 #   npm run guest -- --mem 1536 --timeout 1500 bench/guest/reconciler.sh
 # Env: BENCH_QUICK=1 (fewer repetitions), BENCH_DEVICES (200),
 #   BENCH_P2_DEVICES (100), BENCH_ROUNDS, BENCH_EDITS, BENCH_STAGES (a
-#   subset of "startup boot steady daemon edits", in that order).
+#   subset of "startup boot steady daemon edits", in that order),
+#   BENCH_PROFILE_DIR (a directory on the shared checkout: after its timed
+#   rounds, P2 runs one more apply under `node --cpu-prof` into DIR/apply/;
+#   read it with bench/lib/cpuprofile.ts. The daemon is not profiled: the
+#   profiler's own sampling keeps its CPU clock moving, and the daemon
+#   stages wait for it to stand still).
 set -euo pipefail
 # shellcheck source=bench/guest/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -119,8 +124,19 @@ expect_owned() { # COUNT WHAT
 apply_cli() { # CONFIG_DIR [extra args]: prints nothing, fails on a non-zero exit
 	local dir="$1" status=0
 	shift
-	dm-remap apply --config-dir "$dir" --state-dir "$STATE" --log-format json "$@" >"$WORK/apply.log" 2>&1 || status=$?
+	"${DM_REMAP[@]}" apply --config-dir "$dir" --state-dir "$STATE" --log-format json "$@" >"$WORK/apply.log" 2>&1 || status=$?
 	((status == 0)) || { tail -n 30 "$WORK/apply.log" >&2 && fail "dm-remap apply exited $status"; }
+}
+
+# How apply_cli runs dm-remap: the rig's wrapper (sh: exec node BUNDLE), or
+# after profiled_command, node with --cpu-prof and that bundle (node refuses
+# --cpu-prof in NODE_OPTIONS).
+DM_REMAP=(dm-remap)
+profiled_command() { # DIR: prints nothing, sets DM_REMAP to profile into DIR
+	local bundle
+	bundle="$(sed -n 's/^exec node "\([^"]*\)" "\$@"$/\1/p' "$(command -v dm-remap)")"
+	[[ -f "$bundle" ]] || fail "cannot find the bundle the dm-remap wrapper runs"
+	DM_REMAP=(node --cpu-prof "--cpu-prof-dir=$1" "$bundle")
 }
 
 # ---- shims: count the processes dm-remap starts ----
@@ -243,6 +259,14 @@ bench_boot_activation() {
 	emit_result P2b "boot activation: dm-remap apply of $P2_DEVICES devices ÷ the floor (guest)" "$apply_s" s \
 		"one dmsetup create --concise" "$concise_s" "$(ratio "$apply_s" "$concise_s")" "<= 1.5" \
 		"$(printf '%s\n' "${per_concise[@]}" | spread)" "$extra"
+	if [[ -n "${BENCH_PROFILE_DIR:-}" ]]; then
+		say "P2: one more apply, under the CPU profiler ($BENCH_PROFILE_DIR/apply)"
+		remove_all
+		profiled_command "$BENCH_PROFILE_DIR/apply"
+		run_apply
+		DM_REMAP=(dm-remap)
+		expect_owned "$P2_DEVICES" "after the profiled apply"
+	fi
 	# Leave the P2 devices in place: P1 starts from them.
 	[[ "$(owned_count)" == "$P2_DEVICES" ]] || { remove_all && run_concise; }
 }

@@ -4,7 +4,7 @@
  * /dev/disk/by-id/...), the size in 512-byte sectors from sysfs, and the
  * disk's stable identity (disk-identity.ts), the main_id's source.
  */
-import { readFile, realpath, stat } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 
 import { KernelError } from './adapter.js';
 import type { BlockDeviceInfo } from './adapter.js';
@@ -27,6 +27,7 @@ const nodeFs: BlockDeviceFs = {
   stat: (path) => stat(path, { bigint: true }),
   readFile: (path) => readFile(path, 'utf8'),
   realpath: (path) => realpath(path),
+  readdir: (path) => readdir(path),
 };
 
 export async function inspectBlockDevice(

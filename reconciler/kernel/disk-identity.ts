@@ -20,7 +20,7 @@
  * `-part<N>`. Loop devices and anything else have no identity.
  */
 import { createHash } from 'node:crypto';
-import { readFile, realpath } from 'node:fs/promises';
+import { readdir, readFile, realpath } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 import type { DiskIdentity } from './adapter.js';
@@ -60,12 +60,27 @@ export function mainIdOf(identity: string): string {
 export interface IdentityFs {
   readFile(path: string): Promise<string>;
   realpath(path: string): Promise<string>;
+  readdir(path: string): Promise<string[]>;
 }
 
 const nodeFs: IdentityFs = {
   readFile: (path) => readFile(path, 'utf8'),
   realpath: (path) => realpath(path),
+  readdir: (path) => readdir(path),
 };
+
+/**
+ * The names in a device's sysfs directory, or none when it cannot be listed.
+ * Listing once and reading only what is there matters: most devices have
+ * few of the attributes looked for (a loop device none of its seven), and
+ * each failed open costs an error object and a syscall, per device per pass.
+ */
+function listDirectory(fs: IdentityFs, directory: string): Promise<Set<string>> {
+  return fs.readdir(directory).then(
+    (names) => new Set(names),
+    () => new Set(),
+  );
+}
 
 /** A sysfs attribute, or undefined when it is absent or its driver refuses (SCSI without VPD page 0x83: ENXIO). */
 function readAttribute(fs: IdentityFs, path: string): Promise<string | undefined> {
@@ -107,8 +122,11 @@ export async function resolveDiskIdentity(
 ): Promise<DiskIdentity | undefined> {
   if (signal?.aborted) throw abortedError('resolveDiskIdentity', majorMinor);
   const node = join(sysfsRoot, 'dev/block', majorMinor);
-  const partition = (await readAttribute(fs, join(node, 'partition')))?.trim();
-  if (partition === undefined || partition === '') return identityOfDisk(node, fs);
+  const names = await listDirectory(fs, node);
+  const partition = names.has('partition')
+    ? (await readAttribute(fs, join(node, 'partition')))?.trim()
+    : undefined;
+  if (partition === undefined || partition === '') return identityOfDisk(node, fs, names);
   // /sys/dev/block/M:m links to .../block/sda/sda1: the disk is the real parent directory.
   let disk;
   try {
@@ -116,14 +134,21 @@ export async function resolveDiskIdentity(
   } catch {
     return undefined;
   }
-  const whole = await identityOfDisk(disk, fs);
+  const whole = await identityOfDisk(disk, fs, await listDirectory(fs, disk));
   if (!whole) return undefined;
   const value = `${whole.value}-part${partition}`;
   return { source: `${whole.source} + ${join(node, 'partition')}`, value, mainId: mainIdOf(value) };
 }
 
-async function identityOfDisk(directory: string, fs: IdentityFs): Promise<DiskIdentity | undefined> {
+/** The identity of the whole disk at `directory`, whose entries are `names`. */
+async function identityOfDisk(
+  directory: string,
+  fs: IdentityFs,
+  names: ReadonlySet<string>,
+): Promise<DiskIdentity | undefined> {
   for (const attribute of Object.keys(WHOLE_DISK_SOURCES) as IdentityAttribute[]) {
+    // "device/wwid" is there only when "device" is.
+    if (!names.has(attribute.split('/')[0] ?? attribute)) continue;
     const source = join(directory, attribute);
     const text = await readAttribute(fs, source);
     const value = text === undefined ? undefined : identityFrom(attribute, text);

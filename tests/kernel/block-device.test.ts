@@ -42,6 +42,13 @@ function fakeFs(files: Record<string, string>, devices: Record<string, bigint | 
     realpath(path) {
       return Promise.resolve(path);
     },
+    readdir(path) {
+      const prefix = `${path}/`;
+      const names = Object.keys(files)
+        .filter((file) => file.startsWith(prefix))
+        .map((file) => file.slice(prefix.length).split('/')[0] ?? '');
+      return Promise.resolve([...new Set(names)]);
+    },
   };
 }
 

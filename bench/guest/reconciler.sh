@@ -30,8 +30,9 @@
 #   BENCH_P2_DEVICES (100), BENCH_ROUNDS, BENCH_EDITS, BENCH_STAGES (a
 #   subset of "startup boot steady daemon edits", in that order),
 #   BENCH_PROFILE_DIR (a directory on the shared checkout: after its timed
-#   rounds, P2 runs one more apply under `node --cpu-prof` into DIR/apply/;
-#   read it with bench/lib/cpuprofile.ts. The daemon is not profiled: the
+#   rounds, P2 runs one more apply under `node --cpu-prof` into DIR/apply/,
+#   and P1 one more steady apply into DIR/steady/; read them with
+#   bench/lib/cpuprofile.ts. The daemon is not profiled: the
 #   profiler's own sampling keeps its CPU clock moving, and the daemon
 #   stages wait for it to stand still).
 set -euo pipefail
@@ -300,6 +301,13 @@ bench_steady_apply() {
 	emit_result P1-apply-cpu "CPU per steady dm-remap apply incl. its processes, $DEVICES devices (guest)" \
 		"$(awk -v t="$(printf '%s\n' "${cpu[@]}" | median)" 'BEGIN { printf "%.2f", t / 100 }')" s "" "" "" "" \
 		"$(printf '%s\n' "${cpu[@]}" | awk '{ printf "%.2f\n", $1 / 100 }' | spread) s" "{\"devices\":$DEVICES}"
+	if [[ -n "${BENCH_PROFILE_DIR:-}" ]]; then
+		# What a steady daemon pass does too: observe every device, plan, find nothing to do.
+		say "P1: one more steady apply, under the CPU profiler ($BENCH_PROFILE_DIR/steady)"
+		profiled_command "$BENCH_PROFILE_DIR/steady"
+		apply_cli "$CONFIG"
+		DM_REMAP=(dm-remap)
+	fi
 }
 
 # CPU ticks (user + system) of process PID itself, and of its reaped children.

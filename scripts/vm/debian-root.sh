@@ -27,8 +27,11 @@ release="$(rig_kernel_release "$kernel")" || {
 kdir="$(rig_kernel_dir "$release")"
 
 # What the package needs (Depends: nodejs, dmsetup, dkms) and what DKMS needs
-# to build for this kernel; plus the test's own tools (e2fsprogs, mount).
+# to build for this kernel; plus the test's own tools (e2fsprogs, mount), and
+# initramfs-tools with what it recommends (busybox, zstd for its default
+# compression), for an image built by the real update-initramfs offline.
 INCLUDE=systemd,systemd-sysv,udev,dbus,dmsetup,kmod,util-linux,mount,e2fsprogs,procps,nodejs,dkms,make,gcc,libc6-dev,apt
+INCLUDE+=,initramfs-tools,busybox,zstd
 key="$( (sed '/^# --- initramfs/,$d' scripts/vm/debian-root.sh && printf '%s\n' "$release") | sha256sum | cut -c1-12)"
 cache_dir="$RIG_CACHE/debian"
 tarball="$cache_dir/bookworm-$release-$key.tar"
@@ -81,14 +84,20 @@ mount -t sysfs sysfs "$root/sys"
 mount --bind /dev "$root/dev"
 mount --bind /dev/pts "$root/dev/pts"
 mkdir -p "$root/tmp/debs"
-headers_deb="$(ls "$RIG_CACHE"/debs/linux-headers-"$release"_*.deb 2>/dev/null | head -n1)"
+# first_match GLOB...: the first existing path among the expanded globs.
+first_match() {
+	local path
+	for path in "$@"; do [[ -e "$path" ]] && printf '%s\n' "$path" && return; done
+	return 0
+}
+headers_deb="$(first_match "$RIG_CACHE/debs/linux-headers-${release}"_*.deb)"
 [[ -n "$headers_deb" ]] || rig_die "no linux-headers deb for $release in $RIG_CACHE/debs (scripts/vm/fetch-kernels.sh)"
 # The common headers and kbuild of the same kernel build: same version as the
 # headers (the cache may also hold an older linux-kbuild-6.1).
 kbuild="$(dpkg-deb -f "$headers_deb" Depends | grep -oE 'linux-kbuild-[^ ,]+' | head -n1)"
 version="$(dpkg-deb -f "$headers_deb" Version)"
 for package in "linux-headers-${release%-amd64}-common" "$kbuild"; do
-	deb="$(ls "$RIG_CACHE"/debs/"${package}_${version//:/%3a}"_*.deb 2>/dev/null | head -n1)"
+	deb="$(first_match "$RIG_CACHE/debs/${package}_${version//:/%3a}"_*.deb)"
 	[[ -n "$deb" ]] || rig_die "no $package $version deb in $RIG_CACHE/debs (scripts/vm/fetch-kernels.sh)"
 	cp "$deb" "$root/tmp/debs/"
 done
@@ -117,6 +126,8 @@ done
 cp -a "$src"/modules.builtin* "$src"/modules.order "$dst/" 2>/dev/null || true
 depmod -b "$root" "$release"
 cp -a "$kdir/vmlinuz" "$root/boot/vmlinuz-$release"
+# mkinitramfs reads the kernel's config (which compressions it can unpack).
+cp -a "$kdir/root/boot/config-$release" "$root/boot/"
 
 # A fixed machine-id (reproducible), a hostname, no getty on the serial line
 # (it hangs the line up and output is lost), no password prompts.

@@ -8,7 +8,12 @@
 #
 # Disks (virtio, serial = by-id name): dmr-main0 + dmr-spare0 back device
 # "data" (an ext4 in /etc/fstab on /srv/data), dmr-main1 + dmr-spare1 back
-# device "other".
+# device "other"; dmr-main2 + dmr-spare2 back device "sysroot", which holds a
+# copy of this root made in stage install and booted in stage rootfs.
+# The checks below run as arguments of check/wait_for (SC2317: reached
+# indirectly), many as `bash -c 'SCRIPT' ARG...`, whose $0 and $1 expand in the
+# inner shell (SC2016).
+# shellcheck disable=SC2317,SC2016
 set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 stage="$(sed -n 's/.*boottest\.stage=\([a-z0-9-]*\).*/\1/p' /proc/cmdline)"
@@ -144,11 +149,115 @@ EOF
 	rm -f /etc/udev/rules.d/99-boottest-late.rules "$state"/late-*.img
 }
 
+# --- root on a dm-remap device (stages install and rootfs)
+# The install stage copies this root onto device sysroot and builds its
+# initramfs with the real update-initramfs in a chroot of the copy; the host
+# boots that image with root=/dev/mapper/sysroot. The original root never
+# declares sysroot: it is applied from a config and state dir of its own
+# (their own lock, beside the daemon), whose spec and record the copy gets
+# as /etc/dm-remap.d and /var/lib/dm-remap: on the copy, sysroot is the only
+# device, as on a host whose root is on it.
+sysroot_work=/root/boottest/rootfs
+new_root=/mnt/sysroot
+# The blocks remapped before the reboot: block 0 (ext4's superblock, read
+# when the initramfs mounts the root) and the first 4 blocks of a file.
+sysroot_remaps=5
+
+# An awk program: the device number of the last (visible) mount at / in a mountinfo file.
+mountinfo_root='$5 == "/" { root = $3 } END { print root }'
+majmin() { echo "$((0x$(stat -Lc %t "$1"))):$((0x$(stat -Lc %T "$1")))"; }
+sysroot_remapped() { dmsetup status sysroot | grep -o 'remapped=[0-9]*'; }
+# first_block FILE: the filesystem block (4096 bytes, as dm-remap's) where FILE's data starts.
+first_block() { filefrag -v -b4096 "$1" | awk '$1 == "0:" { sub(/\.\..*/, "", $4); print $4; exit }'; }
+# ext4's magic (0xEF53, little-endian, at byte 1080) in block 0 as read by O_DIRECT from $1.
+has_ext4_magic() { [ "$(dd if="$1" bs=4096 count=1 iflag=direct status=none | od -An -tx1 -j1080 -N2 | tr -d ' ')" = 53ef ]; }
+lacks_ext4_magic() { ! has_ext4_magic "$1"; }
+# sysroot's live table with its disks' device numbers (which change from
+# boot to boot with the disks attached) checked against its by-id paths and
+# replaced by them.
+sysroot_table() {
+	dmsetup table sysroot | awk -v main="$(majmin /dev/disk/by-id/virtio-dmr-main2)" \
+		-v spare="$(majmin /dev/disk/by-id/virtio-dmr-spare2)" '
+		$4 != main || $5 != spare { print "disks " $4 " " $5 ", not main2 " main " and spare2 " spare; exit 1 }
+		{ $4 = "main2"; $5 = "spare2"; print }'
+}
+same_sysroot_table() { sysroot_table | diff /root/boottest/sysroot.table -; }
+in_new_root() { chroot "$new_root" "$@"; }
+
+prepare_root_on_remap() {
+	local release blob_block main
+	release="$(uname -r)"
+	main=/dev/disk/by-id/virtio-dmr-main2
+	mkdir -p "$sysroot_work/config" "$sysroot_work/state"
+	spec sysroot 2 >"$sysroot_work/config/sysroot.yaml"
+	check "dm-remap apply creates sysroot (its own config and state dir)" \
+		dm-remap apply --config-dir "$sysroot_work/config" --state-dir "$sysroot_work/state"
+	check "mkfs.ext4 on /dev/mapper/sysroot" mkfs.ext4 -q -b 4096 -L sysroot /dev/mapper/sysroot
+	mkdir -p "$new_root"
+	check "mount it at $new_root" mount /dev/mapper/sysroot "$new_root"
+	# -x: one filesystem, so /proc, /sys, /dev, /run and the new root itself are left out.
+	check "copy the running root onto it" cp -ax /. "$new_root/"
+	mkdir -p "$new_root"/{proc,sys,dev,run,tmp}
+	rm -f "$new_root"/etc/dm-remap.d/*.yaml "$new_root"/var/lib/dm-remap/devices/*
+	cp "$sysroot_work/config/sysroot.yaml" "$new_root/etc/dm-remap.d/"
+	check "the copy's /var/lib/dm-remap gets sysroot's record" \
+		cp -a "$sysroot_work/state/devices/." "$new_root/var/lib/dm-remap/devices/"
+	printf '/dev/mapper/sysroot / ext4 errors=remount-ro 0 1\n' >"$new_root/etc/fstab"
+
+	head -c 1048576 /dev/urandom >"$new_root/root/boottest/rootfs-blob"
+	(cd "$new_root/root/boottest" && sha256sum rootfs-blob) >"$new_root/root/boottest/rootfs-blob.sha256"
+	sync
+	blob_block="$(first_block "$new_root/root/boottest/rootfs-blob")"
+	check "remap block 0 (the superblock) to the spare" dm-remap remap-block sysroot 0 1
+	check "remap the file's first 4 blocks (from block $blob_block)" dm-remap remap-block sysroot "$blob_block" 4
+	check "sysroot counts $sysroot_remaps remapped blocks" test "$(sysroot_remapped)" = "remapped=$sysroot_remaps"
+	sysroot_table >"$new_root/root/boottest/sysroot.table"
+	dmsetup info -c --noheadings -o uuid sysroot >"$new_root/root/boottest/sysroot.uuid"
+
+	for dir in proc sys dev run; do mount --bind "/$dir" "$new_root/$dir"; done
+	# What the hook sees: in a chroot, /proc/self/mountinfo shows the mount of
+	# the chroot's own root as / (mounts outside it are hidden).
+	check "in a chroot of the copy, the mount table's / is /dev/mapper/sysroot ($(majmin /dev/mapper/sysroot))" \
+		test "$(in_new_root awk "$mountinfo_root" /proc/self/mountinfo)" = "$(majmin /dev/mapper/sysroot)"
+	check "dm-remap boot-tables in the chroot lists sysroot by its by-id paths" bash -c \
+		'chroot "$0" dm-remap boot-tables | tee /dev/stderr | grep -q "^sysroot DMREMAP-[^ ]* 0 [0-9]* remap /dev/disk/by-id/virtio-dmr-main2 /dev/disk/by-id/virtio-dmr-spare2 "' \
+		"$new_root"
+	check "update-initramfs -c -k $release in the chroot" in_new_root update-initramfs -c -k "$release"
+	check "the image holds the boot tables, the local-top script, the module and dmsetup" bash -c \
+		'chroot "$0" lsinitramfs "/boot/initrd.img-$1" >/tmp/initrd.list &&
+		for path in etc/dm-remap/boot-tables scripts/local-top/dm-remap "dm-remap.ko" sbin/dmsetup; do
+			grep -q "$path" /tmp/initrd.list || { echo "missing: $path"; exit 1; }
+		done' "$new_root" "$release"
+	check "the image is copied out for the host" cp "$new_root/boot/initrd.img-$release" "$sysroot_work/initrd.img"
+	for dir in run dev sys proc; do umount "$new_root/$dir"; done
+	check "unmount the copy" umount "$new_root"
+
+	# Main's copy of the remapped blocks is overwritten: the next boot can
+	# only read them (the superblock first) from the spare.
+	check "main's copy of the remapped blocks overwritten with zeros" bash -c \
+		'dd if=/dev/zero of="$0" bs=4096 count=1 oflag=direct conv=notrunc status=none &&
+		dd if=/dev/zero of="$0" bs=4096 seek="$1" count=4 oflag=direct conv=notrunc status=none' "$main" "$blob_block"
+	check "main's block 0 holds no superblock now" lacks_ext4_magic "$main"
+	check "sysroot's block 0 still does (read from the spare)" has_ext4_magic /dev/mapper/sysroot
+	check "dmsetup remove sysroot (as at a reboot)" dmsetup remove sysroot
+}
+
+# The root this boot runs on is sysroot, as the image made in stage install created it.
+root_is_sysroot() {
+	findmnt -no SOURCE /
+	[ "$(awk "$mountinfo_root" /proc/self/mountinfo)" = "$(majmin /dev/mapper/sysroot)" ]
+}
+# Neither unit created, reloaded, resumed or removed sysroot: they took it over as it was.
+no_operation_on_sysroot() {
+	! journalctl -b -o cat -u dm-remap-activate.service -u dm-remap.service |
+		grep '"device":"sysroot"' | grep -E '"operation":"(create|completeCreate|rollbackCreate|reload|resume|clearInactive|remove)"'
+}
+
 say "stage $stage on $(uname -r), $(node --version 2>&1) ($(dpkg-query -W -f '${Version}' nodejs 2>/dev/null))"
 
 case "$stage" in
 install)
-	cd /root/debs/old
+	cd /root/debs/old || exit 1
 	deb="$(echo dm-remap_*_all.deb)"
 	check "apt install ./$deb, with no network (the dependencies are pre-installed)" \
 		env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "./$deb"
@@ -196,6 +305,25 @@ install)
 	wait_for "the daemon recorded them in /var/lib/dm-remap (resync 60 s or SIGHUP)" 30 \
 		bash -c 'systemctl reload dm-remap.service; sleep 2; grep -q "\"remappedBlocks\": *4" /var/lib/dm-remap/devices/data.json'
 	dmsetup table data other >"$state/tables"
+	prepare_root_on_remap
+	;;
+rootfs)
+	say "booted with $(grep -o 'root=[^ ]*' /proc/cmdline), no dmr-root disk attached"
+	check "/ is /dev/mapper/sysroot" root_is_sysroot
+	check "the table is the one applied before the reboot, on disks main2 and spare2" \
+		same_sysroot_table
+	check "and the UUID" bash -c 'dmsetup info -c --noheadings -o uuid sysroot | diff /root/boottest/sysroot.uuid -'
+	check "the $sysroot_remaps remaps made before the reboot are there" test "$(sysroot_remapped)" = "remapped=$sysroot_remaps"
+	check "the file written before the reboot is intact (its first blocks read from the spare)" \
+		bash -c 'cd /root/boottest && sha256sum -c rootfs-blob.sha256'
+	check "dm-remap-activate succeeded" unit_result_is dm-remap-activate.service success
+	# "ok NAME: STATE", with no " — reason" of an operation after it.
+	check "and found sysroot as it should be: no operation" bash -c \
+		'journalctl -b -u dm-remap-activate.service -o cat | tee /dev/stderr | grep -x "ok *sysroot: active"'
+	check "the daemon is active (ready)" systemctl is-active dm-remap.service
+	check "neither unit created, reloaded or resumed sysroot" no_operation_on_sysroot
+	check "dm-remap plan: nothing to change" dm-remap plan
+	check "dm-remap status sysroot: Ready" bash -c 'dm-remap status sysroot | tee /dev/stderr | grep -E "^sysroot +active +True "'
 	;;
 boot)
 	check "dm-remap-activate succeeded (optional's disks are absent: nofail)" unit_result_is dm-remap-activate.service success
@@ -229,7 +357,7 @@ upgrade)
 	check "dm-remap-activate succeeded (disk back)" unit_result_is dm-remap-activate.service success
 	check "both devices are back" same_tables
 	pid_before="$(systemctl show -P MainPID dm-remap.service)"
-	cd /root/debs/new
+	cd /root/debs/new || exit 1
 	deb="$(echo dm-remap_*_all.deb)"
 	check "apt upgrades to ./$deb" \
 		env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "./$deb"

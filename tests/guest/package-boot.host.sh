@@ -120,7 +120,7 @@ boot() {
 		index=$((index + 1))
 	done
 	rig_log "boot '$stage' with disks: $* ($accel)"
-	timeout -k 5 1800 qemu-system-x86_64 -accel "$accel" -m 1024 -smp 1 -nographic -no-reboot -nic none \
+	timeout -k 5 1800 qemu-system-x86_64 -accel "$accel" -m 2048 -smp 1 -nographic -no-reboot -nic none \
 		-fw_cfg name=etc/sercon-port,string=0 -kernel "$(rig_boot_image "$kdir")" -initrd "$boot_initrd" \
 		-append "console=ttyS0 $root_args panic=-1 oops=panic quiet no_timer_check rcupdate.rcu_cpu_stall_timeout=60 boottest.stage=$stage" \
 		"${drives[@]}" </dev/null 2> >(grep -v 'externally provided fw_cfg item names' >&2) |

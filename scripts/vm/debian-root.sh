@@ -35,6 +35,15 @@ INCLUDE+=,initramfs-tools,busybox,zstd
 key="$( (sed '/^# --- initramfs/,$d' scripts/vm/debian-root.sh && printf '%s\n' "$release") | sha256sum | cut -c1-12)"
 cache_dir="$RIG_CACHE/debian"
 tarball="$cache_dir/bookworm-$release-$key.tar"
+# One builder at a time: setup.sh leaves the build running in the
+# background, and the package boot test that needs it waits here for it
+# rather than starting a second debootstrap beside it.
+mkdir -p "$cache_dir"
+exec {build_lock}>"$cache_dir/.build.lock"
+if ! flock -n "$build_lock"; then
+	rig_log "waiting for the Debian root another process is building (log: $cache_dir/build.log)"
+	flock "$build_lock"
+fi
 if [[ -f "$tarball" ]]; then
 	build_initrd
 	printf '%s\n%s\n' "$tarball" "$initrd"

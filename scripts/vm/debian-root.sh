@@ -53,7 +53,10 @@ fi
 [[ $EUID -eq 0 ]] || rig_die "building the Debian root needs root (debootstrap, chroot)"
 command -v debootstrap >/dev/null || rig_die "debootstrap not installed (sudo bash scripts/setup.sh)"
 mkdir -p "$cache_dir"
-root="$(mktemp -d "$cache_dir/root.XXXXXX")"
+# Built outside the checkout: while it is built, its /proc, /sys and /dev are
+# mounts, and tools that walk the checkout (prettier expands "." before it
+# reads .prettierignore) must never descend into them.
+root="$(mktemp -d "${TMPDIR:-/tmp}/dm-remap-debian-root.XXXXXX")"
 # Unmounts what was mounted into the root, then removes it without crossing
 # into any mount left behind (a bind of the host's /dev must never be emptied).
 unmount_root() {

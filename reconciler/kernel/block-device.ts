@@ -4,11 +4,11 @@
  * /dev/disk/by-id/...), the size in 512-byte sectors from sysfs, and the
  * disk's stable identity (disk-identity.ts), the main_id's source.
  */
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 
 import { KernelError } from './adapter.js';
 import type { BlockDeviceInfo } from './adapter.js';
-import { resolveDiskIdentity } from './disk-identity.js';
+import { nodeIdentityFs, resolveDiskIdentity } from './disk-identity.js';
 import type { IdentityFs } from './disk-identity.js';
 import { abortedError } from './errors.js';
 
@@ -24,10 +24,8 @@ export interface BlockDeviceFs extends IdentityFs {
 }
 
 const nodeFs: BlockDeviceFs = {
+  ...nodeIdentityFs,
   stat: (path) => stat(path, { bigint: true }),
-  readFile: (path) => readFile(path, 'utf8'),
-  realpath: (path) => realpath(path),
-  readdir: (path) => readdir(path),
 };
 
 export async function inspectBlockDevice(

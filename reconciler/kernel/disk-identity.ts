@@ -63,7 +63,8 @@ export interface IdentityFs {
   readdir(path: string): Promise<string[]>;
 }
 
-const nodeFs: IdentityFs = {
+/** The real file system; block-device.ts extends it. */
+export const nodeIdentityFs: IdentityFs = {
   readFile: (path) => readFile(path, 'utf8'),
   realpath: (path) => realpath(path),
   readdir: (path) => readdir(path),
@@ -117,7 +118,7 @@ export function identityFrom(attribute: IdentityAttribute, text: string): string
 export async function resolveDiskIdentity(
   majorMinor: string,
   signal?: AbortSignal,
-  fs: IdentityFs = nodeFs,
+  fs: IdentityFs = nodeIdentityFs,
   sysfsRoot = '/sys',
 ): Promise<DiskIdentity | undefined> {
   if (signal?.aborted) throw abortedError('resolveDiskIdentity', majorMinor);

@@ -7,7 +7,10 @@
 # dependency already there. The kernel's modules (the parts a disk, ext4 and
 # device-mapper need) are copied in from the rig's unpacked kernel.
 #
-# Usage: scripts/vm/debian-root.sh [KERNEL]     (6.1 default, 6.12, or a release)
+# Usage: scripts/vm/debian-root.sh [--no-wait] [KERNEL]
+#   KERNEL     6.1 (default), 6.12, or a release
+#   --no-wait  when another process is building the root, exit 3 at once
+#              (printing nothing) instead of waiting for it
 # Prints two lines: the cached tarball (root's contents, numeric owners), and
 # the initramfs that boots it from the virtio disk whose serial is dmr-root.
 # Cache: .cache/vm/debian/bookworm-<release>-<key>.tar, <key> a hash of this
@@ -19,6 +22,11 @@ cd "$(dirname "$0")/../.."
 source scripts/vm/lib.sh
 
 main() {
+local wait_for_builder=1
+if [[ "${1:-}" == --no-wait ]]; then
+	wait_for_builder=0
+	shift
+fi
 kernel="${1:-${DM_REMAP_GUEST_KERNEL:-$RIG_DEFAULT_KERNEL}}"
 release="$(rig_kernel_release "$kernel")" || {
 	scripts/vm/fetch-kernels.sh "$kernel" >/dev/null
@@ -41,6 +49,7 @@ tarball="$cache_dir/bookworm-$release-$key.tar"
 mkdir -p "$cache_dir"
 exec {build_lock}>"$cache_dir/.build.lock"
 if ! flock -n "$build_lock"; then
+	((wait_for_builder)) || exit 3
 	rig_log "waiting for the Debian root another process is building (log: $cache_dir/build.log)"
 	flock "$build_lock"
 fi
@@ -52,7 +61,6 @@ fi
 
 [[ $EUID -eq 0 ]] || rig_die "building the Debian root needs root (debootstrap, chroot)"
 command -v debootstrap >/dev/null || rig_die "debootstrap not installed (sudo bash scripts/setup.sh)"
-mkdir -p "$cache_dir"
 # Built outside the checkout: while it is built, its /proc, /sys and /dev are
 # mounts, and tools that walk the checkout (prettier expands "." before it
 # reads .prettierignore) must never descend into them.
